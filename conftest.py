@@ -1,0 +1,92 @@
+"""Shared fixtures: the demo organisation (one user per role), API clients, frozen time."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOps
+
+from kefu.core.choices import DepartmentCode as D
+from kefu.core.choices import Role as R
+
+# The append-only triggers refuse DELETE; between transactional tests the test
+# runner must still empty the tables, so its flush lifts them for the moment.
+_APPEND_ONLY = {"core_auditevent", "customers_customeraccesslog"}
+_orig_sql_flush = SQLiteOps.sql_flush
+
+
+def _sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+    statements = _orig_sql_flush(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+    guarded = [t for t in tables if t in _APPEND_ONLY]
+    drops = [f"DROP TRIGGER IF EXISTS {t}_no_delete" for t in guarded]
+    creates = [
+        f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} BEGIN SELECT RAISE(ABORT, '{t} is append-only'); END"
+        for t in guarded
+    ]
+    return drops + statements + creates
+
+
+SQLiteOps.sql_flush = _sql_flush
+
+PASSWORD = "kefu-test-pw"
+
+# username -> memberships; mirrors the demo users (kefu/core/demo.py)
+ORG = {
+    "admin": [(D.GM_OFFICE, R.ADMIN)],
+    "gm": [(D.GM_OFFICE, R.GM)],
+    "dgm": [(D.GM_OFFICE, R.DEPUTY_GM)],
+    "gmoffice": [(D.GM_OFFICE, R.CLERK)],
+    "quality": [(D.QUALITY, R.CLERK)],
+    "qualitymgr": [(D.QUALITY, R.MANAGER)],
+    "production": [(D.PRODUCTION, R.CLERK)],
+    "rd": [(D.RD, R.CLERK)],
+    "sales": [(D.SALES, R.CLERK)],
+    "sales2": [(D.SALES, R.CLERK)],
+    "salesmgr": [(D.SALES, R.MANAGER)],
+    "mrep": [(D.MANAGEMENT_REP, R.MANAGEMENT_REP)],
+    "warehouse": [(D.WAREHOUSE, R.CLERK)],
+    "accounting": [(D.ACCOUNTING, R.CLERK)],
+}
+
+
+@pytest.fixture
+def org(db):
+    """All departments and one user per role, as a dict username -> User."""
+    from kefu.core.org import create_user, ensure_departments
+
+    ensure_departments()
+    users = {}
+    for username, memberships in ORG.items():
+        users[username] = create_user(
+            username, password=PASSWORD, memberships=memberships, is_superuser=username == "admin",
+            is_staff=username == "admin", email=f"{username}@example.com",
+        )
+    return users
+
+
+@pytest.fixture
+def api(org):
+    """``api("sales").get(url)``: a Django test client sending that user's bearer token."""
+    from django.test import Client
+
+    from kefu.core.auth import issue_token
+
+    clients = {}
+
+    def for_user(username: str) -> Client:
+        if username not in clients:
+            token = issue_token(org[username], name="test")
+            clients[username] = Client(headers={"Authorization": f"Bearer {token}"})
+        return clients[username]
+
+    return for_user
+
+
+@pytest.fixture
+def page(client, org):
+    """``page("sales")``: a test client logged in to the pages as that user."""
+
+    def login(username: str):
+        client.force_login(org[username])
+        return client
+
+    return login

@@ -1,0 +1,67 @@
+"""Public API v1 (SPEC section 3): one NinjaAPI, one router per domain app."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from kefu.core.auth import BearerAuth
+from kefu.core.errors import KefuError
+
+api = NinjaAPI(
+    title="kefu API",
+    version="1",
+    description="Customer-service and quality-management system. Authenticate with `Authorization: Bearer <token>` "
+    "(`kefu token USERNAME` prints one). Errors are 4xx with `{\"detail\": ...}` naming the field and the rule.",
+    auth=BearerAuth(),
+    urls_namespace="api-v1",
+)
+
+
+def _loc(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "payload", "data")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    errors = [{"field": _loc(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(KefuError)
+def kefu_error(request, exc: KefuError):
+    body = {"detail": exc.detail}
+    if exc.field:
+        body["field"] = exc.field
+    body.update(exc.extra)
+    return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request, exc):
+    return api.create_response(request, {"detail": "authentication required: Authorization: Bearer <token>"}, status=401)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "permission denied"}, status=403)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "not found"}, status=404)
+
+
+def _register_routers() -> None:
+    from kefu.complaints.api import router as complaints_router
+    from kefu.core.api import router as core_router
+    from kefu.customers.api import router as customers_router
+
+    api.add_router("/calendar", core_router)
+    api.add_router("/customers", customers_router)
+    api.add_router("/complaints", complaints_router)
+
+
+_register_routers()

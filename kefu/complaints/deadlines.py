@@ -1,0 +1,59 @@
+"""Deadlines of a complaint: pure functions of (event time, settings, calendar) (STYLE 4, R5.2).
+
+No ORM and no clock here: callers pass ``config.snapshot()`` and a
+``WorkCalendar`` in, so tests use tables of dates.
+
+A deadline "N working days after" a moment falls at the end of that working
+day (23:59:59 Asia/Shanghai); a case deadline "N calendar days after
+registration" at the end of that calendar day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from kefu.core.workcalendar import WorkCalendar
+
+TZ = ZoneInfo("Asia/Shanghai")
+END_OF_DAY = dt.time(23, 59, 59)
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, END_OF_DAY, tzinfo=TZ)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(TZ).date()
+
+
+def case_days(region: str, settings: dict) -> int:
+    return int(settings["case_days_foreign" if region == "foreign" else "case_days_domestic"])
+
+
+def case_due(registered_at: dt.datetime, region: str, settings: dict) -> dt.datetime:
+    """Whole case: 15 calendar days domestic / 20 foreign from registration (002 篇4 第十条)."""
+    return end_of_day(local_date(registered_at) + dt.timedelta(days=case_days(region, settings)))
+
+
+def answer_by(registered_at: dt.datetime, region: str, settings: dict) -> dt.date:
+    """The date promised to the customer in the acknowledgement (R3.5, 000 5.3.3)."""
+    key = "ack_answer_days_foreign" if region == "foreign" else "ack_answer_days_domestic"
+    return local_date(registered_at) + dt.timedelta(days=int(settings[key]))
+
+
+def workdays_due(started_at: dt.datetime, days: int, calendar: WorkCalendar) -> dt.datetime:
+    """End of the ``days``-th working day after the start day (2026-09-30 + 1 -> 2026-10-08)."""
+    return end_of_day(calendar.add_workdays(local_date(started_at), days))
+
+
+def step_days(step: str, severity: str, settings: dict) -> int:
+    """Working days allowed for a step; a severity-specific key wins (``step_days.countermeasure.major``)."""
+    specific = f"step_days.{step}.{severity}"
+    if specific in settings:
+        return int(settings[specific])
+    return int(settings[f"step_days.{step}"])
+
+
+def step_due(step: str, started_at: dt.datetime, severity: str, settings: dict, calendar: WorkCalendar) -> dt.datetime:
+    return workdays_due(started_at, step_days(step, severity, settings), calendar)

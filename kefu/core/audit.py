@@ -1,0 +1,40 @@
+"""The audit trail: call ``record`` inside the transaction of the change it describes."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .models import AuditEvent
+
+
+def record(
+    obj,
+    action: str,
+    *,
+    by=None,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+) -> AuditEvent:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record must run inside the transaction of the change it records")
+    return AuditEvent.objects.create(
+        actor=by if by is not None and by.is_authenticated else None,
+        actor_label=by.get_username() if by is not None and by.is_authenticated else "public",
+        object_type=object_type or obj._meta.model_name,
+        object_id=object_id or str(getattr(obj, "audit_key", obj.pk)),
+        object_repr=str(obj)[:200],
+        action=action,
+        from_state=from_state or "",
+        to_state=to_state or "",
+        note=note or "",
+        data=data or {},
+    )
+
+
+def events_for(object_type: str, object_id: str):
+    return AuditEvent.objects.filter(object_type=object_type, object_id=object_id).select_related("actor")

@@ -1,0 +1,33 @@
+"""Typed domain errors; the API maps them to status codes, pages to messages."""
+
+from __future__ import annotations
+
+
+class KefuError(Exception):
+    status = 400
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra):
+        self.detail = f"{field}: {detail}" if field else detail
+        self.field = field
+        self.extra = extra
+        super().__init__(self.detail)
+
+
+class Invalid(KefuError):
+    """Bad input: the message names the field and the rule."""
+
+    status = 422
+
+
+class NotFound(KefuError):
+    status = 404
+
+
+class Forbidden(KefuError):
+    status = 403
+
+
+class Conflict(KefuError):
+    """The action does not fit the object's current state."""
+
+    status = 409

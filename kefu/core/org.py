@@ -1,0 +1,41 @@
+"""The organisation of the glossary: departments with stable codes, and user setup."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from . import access
+from .choices import DepartmentCode
+from .models import Department, Membership
+
+DEPARTMENT_NAMES = {
+    DepartmentCode.SALES: "业务部 / 客服",
+    DepartmentCode.QUALITY: "品质部",
+    DepartmentCode.GM_OFFICE: "总经理室生产管理组",
+    DepartmentCode.PRODUCTION: "制造部",
+    DepartmentCode.RD: "研发部",
+    DepartmentCode.ACCOUNTING: "会计科",
+    DepartmentCode.WAREHOUSE: "成品仓储",
+    DepartmentCode.MANAGEMENT_REP: "管理者代表",
+}
+
+
+def ensure_departments() -> dict[str, Department]:
+    """Create the departments of the glossary if missing; returns them by code."""
+    existing = {d.code: d for d in Department.objects.all()}
+    for code, name in DEPARTMENT_NAMES.items():
+        if code not in existing:
+            existing[code] = Department.objects.create(code=code, name=name)
+    return existing
+
+
+@transaction.atomic
+def create_user(username: str, *, password: str | None, memberships: list[tuple[str, str]], **fields):
+    """Create a user with (department code, role) memberships."""
+    depts = ensure_departments()
+    user = get_user_model().objects.create_user(username=username, password=password, **fields)
+    for code, role in memberships:
+        Membership.objects.create(user=user, department=depts[code], role=role)
+    access.forget(user)
+    return user
