@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import pytest
-from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOps
 
 from kefu.core.choices import DepartmentCode as D
 from kefu.core.choices import Role as R
 
 # The append-only triggers refuse DELETE; between transactional tests the test
-# runner must still empty the tables, so its flush lifts them for the moment.
+# runner must still empty the tables, so on SQLite its flush lifts them for the
+# moment (PostgreSQL flushes with TRUNCATE, which row triggers do not see).
 _APPEND_ONLY = {"core_auditevent", "customers_customeraccesslog"}
-_orig_sql_flush = SQLiteOps.sql_flush
 
 
-def _sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
-    statements = _orig_sql_flush(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-    guarded = [t for t in tables if t in _APPEND_ONLY]
-    drops = [f"DROP TRIGGER IF EXISTS {t}_no_delete" for t in guarded]
-    creates = [
-        f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} BEGIN SELECT RAISE(ABORT, '{t} is append-only'); END"
-        for t in guarded
-    ]
-    return drops + statements + creates
+@pytest.fixture(scope="session", autouse=True)
+def _flush_lifts_append_only_triggers():
+    from django.db.backends.sqlite3.base import DatabaseOperations as SQLiteOps
 
+    original = SQLiteOps.sql_flush
 
-SQLiteOps.sql_flush = _sql_flush
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        guarded = [t for t in tables if t in _APPEND_ONLY]
+        drops = [f"DROP TRIGGER IF EXISTS {t}_no_delete" for t in guarded]
+        creates = [
+            f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} "
+            f"BEGIN SELECT RAISE(ABORT, '{t} is append-only'); END"
+            for t in guarded
+        ]
+        return drops + statements + creates
+
+    SQLiteOps.sql_flush = sql_flush
+    yield
+    SQLiteOps.sql_flush = original
+
 
 PASSWORD = "kefu-test-pw"
 

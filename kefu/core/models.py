@@ -59,6 +59,9 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
 
+    def __str__(self) -> str:
+        return f"{self.user} kf_{self.prefix}…"
+
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
@@ -109,6 +112,9 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.object_type}:{self.object_id} {self.action}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("audit rows are append-only")
@@ -116,9 +122,6 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit rows are append-only")
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.object_type}:{self.object_id} {self.action}"
 
 
 class CalendarDay(models.Model):
@@ -147,6 +150,9 @@ class NumberSequence(models.Model):
         verbose_name = _("number sequence")
         verbose_name_plural = _("number sequences")
 
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last}"
+
 
 class Setting(models.Model):
     """An admin-editable value overriding a default in ``kefu.core.config.DEFAULTS``."""
@@ -162,3 +168,51 @@ class Setting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} = {self.value!r}"
+
+
+class Notification(models.Model):
+    """The outbox: one e-mail to one address, written in the transaction of its cause.
+
+    Sent after commit by a django-q2 task (``kefu.core.outbox.send``); a failed
+    send is retried by the sweep until ``outbox.max_attempts``.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=32)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to = models.EmailField(_("to"), blank=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="notification_object_idx"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state__in=["pending", "sending"]),
+                name="notification_due_idx",
+            ),
+        ]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return f"{self.kind} -> {self.to or '-'} ({self.state})"

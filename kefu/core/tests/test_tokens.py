@@ -1,0 +1,61 @@
+"""API tokens: stored hashed, revocable, listed on the profile page."""
+
+import pytest
+
+from kefu.core import services
+from kefu.core.models import ApiToken
+
+
+@pytest.mark.django_db
+def test_token_is_stored_hashed_and_authenticates(org, client):
+    key = services.create_token(org["quality"], name="erp")
+    token = ApiToken.objects.get(user=org["quality"])
+    assert key not in (token.key_hash, token.prefix) and token.key_hash == ApiToken.hash(key)
+    r = client.get("/api/v1/calendar/is-workday", {"date": "2026-10-10"}, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200
+
+
+@pytest.mark.django_db
+def test_revoked_and_wrong_tokens_are_401(org, client):
+    key = services.create_token(org["quality"])
+    services.revoke_token(org["quality"], ApiToken.objects.get().pk)
+    for header in (f"Bearer {key}", "Bearer kf_nonsense", "Basic abc"):
+        r = client.get("/api/v1/calendar/is-workday", {"date": "2026-10-10"}, headers={"Authorization": header})
+        assert r.status_code == 401, header
+
+
+@pytest.mark.django_db
+def test_inactive_user_token_is_401(org, client):
+    key = services.create_token(org["quality"])
+    org["quality"].is_active = False
+    org["quality"].save()
+    r = client.get("/api/v1/calendar/is-workday", {"date": "2026-10-10"}, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 401
+
+
+@pytest.mark.django_db
+def test_profile_page_lists_creates_and_revokes_tokens(page, org):
+    client = page("sales")
+    r = client.post("/profile/tokens/", {"name": "手机"})
+    assert r.status_code == 302
+    r = client.get("/profile/")
+    new_key = r.context["new_token"]
+    assert new_key.startswith("kf_") and "手机" in r.content.decode()
+    token = ApiToken.objects.get(user=org["sales"])
+    client.post(f"/profile/tokens/{token.pk}/revoke/")
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    # someone else's token cannot be revoked
+    other = services.create_token(org["sales2"])
+    other_token = ApiToken.objects.get(user=org["sales2"])
+    r = client.post(f"/profile/tokens/{other_token.pk}/revoke/")
+    assert r.status_code == 404
+    other_token.refresh_from_db()
+    assert other_token.revoked_at is None and other
+
+
+@pytest.mark.django_db
+def test_openapi_is_published(client):
+    r = client.get("/api/v1/openapi.json")
+    assert r.status_code == 200
+    assert "/api/v1/calendar/add-workdays" in r.json()["paths"]
