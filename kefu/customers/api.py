@@ -1,3 +1,83 @@
-from ninja import Router
+"""Customer API: /api/v1/customers (SPEC section 3). Parse, call access / services / selectors, return."""
+
+from __future__ import annotations
+
+from ninja import Router, Status
+
+from kefu.core.errors import Invalid
+
+from . import access, selectors, services
+from .choices import AccessAction
+from .schemas import CustomerIn, CustomerOut, CustomerPage, CustomerPatch, GradeIn
 
 router = Router(tags=["customers"])
+
+MAX_PAGE_SIZE = 200
+
+
+def _out(customer):
+    """The customer with its open-complaint count, read through the list selector's annotation."""
+    customer.open_complaints = (
+        type(customer)
+        .objects.filter(pk=customer.pk)
+        .annotate(n=selectors.open_complaints_count())
+        .values_list("n", flat=True)
+        .get()
+    )
+    return customer
+
+
+@router.post("", response={201: CustomerOut}, summary="Register a customer")
+def create_customer(request, payload: CustomerIn):
+    data = payload.dict()
+    contacts = data.pop("contacts")
+    customer = services.create_customer(by=request.user, contacts=contacts, source="api", **data)
+    return Status(201, _out(customer))
+
+
+@router.get("", response=CustomerPage, summary="List customers the caller may see")
+def list_customers(
+    request,
+    q: str = "",
+    grade: str = "",
+    region: str = "",
+    owner: str = "",
+    key: str = "",
+    page: int = 1,
+    page_size: int = 50,
+):
+    if page < 1:
+        raise Invalid("must be 1 or more", field="page")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise Invalid(f"must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
+    filters = {"q": q, "grade": grade, "region": region, "owner": owner, "key": key}
+    qs = selectors.customer_list(request.user, filters)
+    start = (page - 1) * page_size
+    return {
+        "count": qs.count(),
+        "page": page,
+        "page_size": page_size,
+        "results": list(qs[start : start + page_size]),
+    }
+
+
+@router.get("/{code}", response=CustomerOut, summary="One customer (the read is logged)")
+def get_customer(request, code: str):
+    customer = access.access_customer(request.user, code, action=AccessAction.API_READ, request=request)
+    return _out(customer)
+
+
+@router.patch("/{code}", response=CustomerOut, summary="Change a customer's fields")
+def patch_customer(request, code: str, payload: CustomerPatch):
+    customer = access.access_customer(request.user, code, action=AccessAction.API_READ, request=request)
+    changes = payload.dict(exclude_unset=True)
+    contacts = changes.pop("contacts", None)
+    customer = services.update_customer(customer, by=request.user, contacts=contacts, **changes)
+    return _out(customer)
+
+
+@router.post("/{code}/grade", response=CustomerOut, summary="Re-evaluate the grade, with a reason")
+def change_grade(request, code: str, payload: GradeIn):
+    customer = access.access_customer(request.user, code, action=AccessAction.API_READ, request=request)
+    customer = services.change_grade(customer, payload.grade, payload.reason, request.user)
+    return _out(customer)

@@ -12,7 +12,9 @@ class Customer(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200, db_index=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    legal_representative = models.CharField(_("legal representative / person in charge"), max_length=100, blank=True)
+    legal_representative = models.CharField(
+        _("legal representative / person in charge"), max_length=100, blank=True
+    )
     products = models.TextField(_("products and models supplied"), blank=True)
     region = models.CharField(_("region"), max_length=16, choices=Region.choices, default=Region.DOMESTIC)
     area = models.CharField(_("area"), max_length=100, blank=True, help_text=_("province, city or country"))
@@ -73,7 +75,9 @@ class GradeChange(models.Model):
     from_grade = models.CharField(max_length=1, choices=Grade.choices, blank=True)
     to_grade = models.CharField(max_length=1, choices=Grade.choices)
     reason = models.TextField(_("reason"))
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -81,13 +85,20 @@ class GradeChange(models.Model):
         verbose_name = _("grade change")
         verbose_name_plural = _("grade changes")
 
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_grade or '-'} -> {self.to_grade}"
+
 
 class CustomerGrant(models.Model):
     """A manager lets a user read a customer they do not own (R1.2)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="grants")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_grants")
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_grants"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     granted_at = models.DateTimeField(default=timezone.now)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
 
@@ -95,6 +106,9 @@ class CustomerGrant(models.Model):
         constraints = [models.UniqueConstraint(fields=["customer", "user"], name="uniq_customer_grant")]
         verbose_name = _("customer access grant")
         verbose_name_plural = _("customer access grants")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} may read {self.customer_id}"
 
 
 class CustomerAccessLog(models.Model):
@@ -104,7 +118,9 @@ class CustomerAccessLog(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=AccessAction.choices)
-    detail = models.CharField(max_length=300, blank=True, help_text="export filter, row count, refusal reason")
+    detail = models.CharField(
+        max_length=300, blank=True, help_text="export filter, row count, refusal reason"
+    )
     ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
@@ -112,6 +128,9 @@ class CustomerAccessLog(models.Model):
         indexes = [models.Index(fields=["customer", "at"], name="access_customer_idx")]
         verbose_name = _("customer access log entry")
         verbose_name_plural = _("customer access log")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.customer_id or ''}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

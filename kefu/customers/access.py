@@ -1,0 +1,133 @@
+"""Who may see, change, grant and export customer records (R1.2, 002 篇10 / 篇12).
+
+This module is the one place that answers "may this user see this customer":
+pages, the API and the Excel export all go through ``visible_customers`` and
+``access_customer``.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from kefu.core import access as core_access
+from kefu.core.choices import DepartmentCode, Role
+from kefu.core.errors import Forbidden, NotFound
+
+from .choices import AccessAction
+from .models import Customer, CustomerAccessLog, CustomerGrant
+
+EXPORT_PERMISSION = "customers.export_customer"
+
+
+def visible_customers(user) -> QuerySet[Customer]:
+    """Customers ``user`` may read.
+
+    A sales clerk with no other department sees the customers they own and
+    those a manager granted them (R1.2); anyone else with a membership sees
+    all customers; a user with no membership sees none.
+    """
+    qs = Customer.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if core_access.is_admin(user):
+        return qs
+    if not core_access.memberships(user):
+        return qs.none()
+    if core_access.is_sales_only(user):
+        granted = CustomerGrant.objects.filter(customer=OuterRef("pk"), user=user)
+        return qs.filter(Q(owner=user) | Exists(granted))
+    return qs
+
+
+def may_read(user, customer: Customer) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if core_access.is_admin(user):
+        return True
+    if not core_access.memberships(user):
+        return False
+    if not core_access.is_sales_only(user):
+        return True
+    if customer.owner_id == user.pk:
+        return True
+    return CustomerGrant.objects.filter(customer=customer, user=user).exists()
+
+
+def can_edit(user) -> bool:
+    """Sales (clerks and managers), executives and admins create and edit customer records."""
+    return core_access.is_executive(user) or core_access.in_department(user, DepartmentCode.SALES)
+
+
+def can_manage(user) -> bool:
+    """Sales managers and executives grant access to records and import in bulk (R1.2)."""
+    return core_access.is_manager_of(user, DepartmentCode.SALES)
+
+
+def can_export(user) -> bool:
+    """The export permission, or any manager / executive (R1.2: no private copies without it)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        core_access.is_executive(user)
+        or core_access.has_role(user, Role.MANAGER)
+        or user.has_perm(EXPORT_PERMISSION)
+    )
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _log(
+    user, customer: Customer | None, action: str, *, detail: str = "", request=None
+) -> CustomerAccessLog:
+    # Its own atomic block: a read is logged even when the caller is not in a
+    # transaction, and a refusal row is committed before the error is raised.
+    with transaction.atomic():
+        return CustomerAccessLog.objects.create(
+            user=user if getattr(user, "is_authenticated", False) else None,
+            customer=customer,
+            action=action,
+            detail=detail[:300],
+            ip=client_ip(request),
+        )
+
+
+def access_customer(user, code: str, *, action: str = AccessAction.VIEW, request=None) -> Customer:
+    """Return the customer ``code`` if ``user`` may read it, logging the read (R1.2).
+
+    Raises NotFound for an unknown code and Forbidden (after logging a
+    "denied" row) for a customer the user may not read. Call it outside any
+    transaction of your own so the refusal row survives the error.
+    """
+    customer = Customer.objects.select_related("owner").filter(code=code).first()
+    if customer is None:
+        raise NotFound(f"no customer with code {code}", field="customer")
+    if not may_read(user, customer):
+        _log(
+            user,
+            customer,
+            AccessAction.DENIED,
+            detail=f"{action}: not assigned and no grant",
+            request=request,
+        )
+        raise Forbidden(
+            "you may not read this customer record; ask a sales manager for a grant", field="customer"
+        )
+    _log(user, customer, action, request=request)
+    return customer
+
+
+def log_export(user, *, detail: str, count: int, request=None) -> CustomerAccessLog:
+    """Log an export of ``count`` customer records with the filter used (R1.2)."""
+    return _log(user, None, AccessAction.EXPORT, detail=f"{count} rows; {detail}", request=request)
+
+
+def require_export(user, *, detail: str = "", request=None) -> None:
+    """Refuse (and log the refusal) an export by a user without the permission."""
+    if not can_export(user):
+        _log(user, None, AccessAction.DENIED, detail=f"export: no permission; {detail}", request=request)
+        raise Forbidden("exporting customer records needs the export permission", field="export")
