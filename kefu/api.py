@@ -19,7 +19,7 @@ api = NinjaAPI(
 
 
 def _loc(loc) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "payload", "data")]
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "file", "payload", "data")]
     return ".".join(parts) or "body"
 
 

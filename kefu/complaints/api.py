@@ -1,3 +1,139 @@
-from ninja import Router
+"""Complaints API v1 (SPEC section 3): parse, call a selector or service, return."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+from ninja import File, Router, Status
+from ninja.files import UploadedFile
+
+from kefu.core.errors import Invalid
+
+from . import selectors, services
+from .schemas import AttachmentOut, ComplaintIn, ComplaintListOut, ComplaintOut, ComplaintSummaryOut, local
 
 router = Router(tags=["complaints"])
+
+
+def _attachment(number: str, a) -> dict:
+    return {
+        "id": a.pk,
+        "name": a.original_name,
+        "content_type": a.content_type,
+        "size": a.size,
+        "uploaded_at": local(a.uploaded_at),
+        "uploaded_by": a.uploaded_by.username if a.uploaded_by else None,
+        "url": reverse("complaints:attachment", args=[number, a.pk]),
+    }
+
+
+def _detail(detail: selectors.ComplaintDetail) -> dict:
+    c = detail.complaint
+    out = ComplaintSummaryOut.from_complaint(c)
+    out.update(
+        description=c.description,
+        registered_by=c.registered_by.username if c.registered_by else None,
+        order_no=c.order_no,
+        part_no=c.part_no,
+        quantity=c.quantity,
+        quantity_pending=c.quantity_pending,
+        defect_quantity=c.defect_quantity,
+        ship_date=c.ship_date,
+        customer_request=c.customer_request,
+        sample_received=c.sample_received,
+        contact_name=c.contact_name,
+        contact_phone=c.contact_phone,
+        contact_email=c.contact_email,
+        acknowledged_at=local(c.acknowledged_at),
+        answer_by=c.answer_by,
+        responsible_department=c.responsible_department.code if c.responsible_department else None,
+        supplier=c.supplier,
+        handling=c.handling,
+        loss_amount=str(c.loss_amount) if c.loss_amount is not None else None,
+        steps=[
+            {
+                "step": s.step,
+                "department": s.department.code,
+                "assignee": s.assignee.username if s.assignee else None,
+                "started_at": local(s.started_at),
+                "due_at": local(s.due_at),
+                "done_at": local(s.done_at),
+                "late": s.late,
+            }
+            for s in detail.steps
+        ],
+        history=[
+            {
+                "action": e.action,
+                "from_status": e.from_state,
+                "to_status": e.to_state,
+                "by": e.actor_label,
+                "at": local(e.at),
+                "note": e.note,
+            }
+            for e in detail.history
+        ],
+        links={
+            "parent": c.parent.number if c.parent else None,
+            "followups": [f.number for f in detail.followups],
+        },
+        attachments=[_attachment(c.number, a) for a in detail.attachments],
+    )
+    return out
+
+
+@router.post("", response={201: ComplaintOut}, summary="Register a complaint")
+def create_complaint(request, payload: ComplaintIn):
+    complaint = services.register_complaint(by=request.user, **payload.model_dump())
+    # The author gets the created record back even if a list would not show it to them.
+    return Status(201, _detail(selectors.load_detail(complaint.number)))
+
+
+@router.get("", response=ComplaintListOut, summary="List complaints")
+def list_complaints(
+    request,
+    status: str = "",
+    customer: str = "",
+    category: str = "",
+    severity: str = "",
+    overdue: bool = False,
+    q: str = "",
+    received_from: dt.date | None = None,
+    received_to: dt.date | None = None,
+    page: int = 1,
+    page_size: int = selectors.DEFAULT_PAGE_SIZE,
+):
+    filters = selectors.ComplaintFilters.parse(
+        {
+            "status": status,
+            "customer": customer,
+            "category": category,
+            "severity": severity,
+            "overdue": overdue,
+            "q": q,
+            "received_from": received_from,
+            "received_to": received_to,
+        }
+    )
+    result = selectors.paginate(selectors.complaint_list(request.user, filters), page, page_size)
+    return {
+        "count": result.count,
+        "page": result.number,
+        "page_size": result.page_size,
+        "results": [ComplaintSummaryOut.from_complaint(c) for c in result.items],
+    }
+
+
+@router.get("/{number}", response=ComplaintOut, summary="One complaint with steps, history and links")
+def get_complaint(request, number: str):
+    return _detail(selectors.complaint_detail(request.user, number))
+
+
+@router.post("/{number}/attachments", response={201: list[AttachmentOut]}, summary="Add photos or files")
+def add_attachments(request, number: str, attachments: File[list[UploadedFile]]):
+    complaint = selectors.get_complaint(request.user, number)
+    if not attachments:
+        raise Invalid("choose at least one file", field="attachments")
+    added = services.add_attachment(complaint, list(attachments), by=request.user)
+    return Status(201, [_attachment(number, a) for a in added])

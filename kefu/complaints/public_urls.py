@@ -4,5 +4,6 @@ from . import views
 
 app_name = "public"
 urlpatterns = [
-    path("complaint/", views.complaint_list, name="complaint-form"),
+    path("complaint/", views.public_form, name="complaint-form"),
+    path("complaint/thanks/", views.public_thanks, name="complaint-thanks"),
 ]

@@ -1,7 +1,273 @@
+"""Complaint pages: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+from urllib.parse import quote
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kefu.core.access import is_sales_only
+from kefu.core.errors import Forbidden, Invalid, KefuError, NotFound
+from kefu.customers.access import visible_customers
+
+from . import attachments as files
+from . import selectors, services
+from .forms import (
+    AttachmentForm,
+    ComplaintFilterForm,
+    ComplaintForm,
+    PublicComplaintForm,
+    ReassignCustomerForm,
+)
+from .models import Complaint
+
+CUSTOMER_CHOICES_LIMIT = 500
+
+
+def _customer_codes(user):
+    """Codes and names for the datalist of the customer field (visible customers only)."""
+    return visible_customers(user).order_by("code").values_list("code", "name")[:CUSTOMER_CHOICES_LIMIT]
+
+
+def _refused(request, error: KefuError):
+    if isinstance(error, NotFound):
+        raise Http404(error.detail)
+    return HttpResponseForbidden(error.detail)
+
+
+# --- list ---------------------------------------------------------------------
 
 
 @login_required
 def complaint_list(request):
-    return HttpResponse("complaints")
+    form = ComplaintFilterForm(request.GET or None)
+    error = None
+    try:
+        qs = selectors.complaint_list(request.user, request.GET)
+        page = selectors.paginate(qs, request.GET.get("page"), request.GET.get("page_size"))
+    except Invalid as exc:
+        error = exc.detail
+        page = selectors.PageOf(items=[], count=0, number=1, page_size=selectors.DEFAULT_PAGE_SIZE)
+    params = request.GET.copy()
+    params.pop("page", None)
+    now = timezone.now()
+    context = {
+        "form": form,
+        "page": page,
+        "complaints": selectors.mark_lateness(page.items, now),
+        "error": error,
+        "query": params.urlencode(),
+        "now": now,
+        "nav": "complaints",
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "complaints/_partials/complaint_table.html", context)
+    return render(request, "complaints/complaint_list.html", context)
+
+
+# --- create -------------------------------------------------------------------
+
+
+@login_required
+def complaint_create(request):
+    form = ComplaintForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint = services.register_complaint(by=request.user, **form.service_kwargs())
+        except Invalid as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(
+                request,
+                _("Complaint %(number)s registered; the customer is promised an answer by %(date)s.")
+                % {"number": complaint.number, "date": complaint.answer_by.isoformat()},
+            )
+            if selectors.can_see(request.user, complaint):
+                return redirect("complaints:detail", number=complaint.number)
+            return redirect("complaints:list")
+    return render(
+        request,
+        "complaints/complaint_form.html",
+        {"form": form, "customer_codes": _customer_codes(request.user), "nav": "complaints"},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+# --- detail -------------------------------------------------------------------
+
+
+@login_required
+def complaint_detail(request, number: str):
+    try:
+        detail = selectors.complaint_detail(request.user, number)
+    except (NotFound, Forbidden) as exc:
+        return _refused(request, exc)
+    may_relink = not is_sales_only(request.user)
+    now = timezone.now()
+    selectors.mark_lateness([detail.complaint], now)
+    return render(
+        request,
+        "complaints/complaint_detail.html",
+        {
+            "complaint": detail.complaint,
+            "detail": detail,
+            "now": now,
+            "attachment_form": AttachmentForm(),
+            "reassign_form": ReassignCustomerForm() if may_relink else None,
+            "customer_codes": _customer_codes(request.user) if may_relink else (),
+            "nav": "complaints",
+        },
+    )
+
+
+@login_required
+@require_POST
+def attachment_add(request, number: str):
+    try:
+        complaint = selectors.get_complaint(request.user, number)
+    except (NotFound, Forbidden) as exc:
+        return _refused(request, exc)
+    uploads = request.FILES.getlist("attachments")
+    try:
+        added = services.add_attachment(complaint, uploads, by=request.user)
+    except Invalid as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("%(n)d file(s) added.") % {"n": len(added)})
+    return redirect("complaints:detail", number=number)
+
+
+@login_required
+def attachment_download(request, number: str, pk: int):
+    try:
+        complaint = selectors.get_complaint(request.user, number)
+    except (NotFound, Forbidden) as exc:
+        return _refused(request, exc)
+    att = complaint.attachments.filter(pk=pk).first()
+    if att is None:
+        raise Http404(_("no such attachment"))
+    try:
+        handle = att.file.open("rb")
+    except OSError:
+        raise Http404(_("the file is missing from storage")) from None
+    content_type = (
+        att.content_type or mimetypes.guess_type(att.original_name)[0] or "application/octet-stream"
+    )
+    inline = content_type in files.INLINE_TYPES and request.GET.get("download") is None
+    response = FileResponse(handle, content_type=content_type)
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(att.original_name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def reassign_customer(request, number: str):
+    if is_sales_only(request.user):
+        return HttpResponseForbidden(_("Only staff outside sales may re-link a complaint."))
+    try:
+        complaint = selectors.get_complaint(request.user, number)
+    except (NotFound, Forbidden) as exc:
+        return _refused(request, exc)
+    form = ReassignCustomerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a customer code."))
+    else:
+        try:
+            services.reassign_customer(complaint, form.cleaned_data["customer"], by=request.user)
+        except Invalid as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(
+                request, _("Complaint linked to customer %(code)s.") % {"code": form.cleaned_data["customer"]}
+            )
+    return redirect("complaints:detail", number=number)
+
+
+# --- daily check --------------------------------------------------------------
+
+
+@login_required
+def daily(request):
+    raw = request.GET.get("date", "")
+    try:
+        day = parse_date(raw) if raw else None
+    except ValueError:
+        day = None
+    if raw and day is None:
+        messages.error(request, _("Invalid date %(date)r; showing today.") % {"date": raw})
+    day = day or timezone.localdate()
+    check = selectors.daily_check(request.user, day)
+    selectors.mark_lateness(check.complaints, timezone.now())
+    return render(
+        request,
+        "complaints/daily.html",
+        {
+            "check": check,
+            "previous": day - dt.timedelta(days=1),
+            "next": day + dt.timedelta(days=1),
+            "today": timezone.localdate(),
+            "now": timezone.now(),
+            "nav": "daily",
+        },
+    )
+
+
+# --- public form --------------------------------------------------------------
+
+PUBLIC_SESSION_KEY = "public_complaint"
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def public_form(request):
+    form = PublicComplaintForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if form.is_bot:
+            request.session.pop(PUBLIC_SESSION_KEY, None)
+            return redirect("public:complaint-thanks")
+        if form.is_valid():
+            try:
+                complaint = services.submit_public_complaint(
+                    submitter_ip=_client_ip(request), **form.service_kwargs()
+                )
+            except services.RateLimited as exc:
+                return render(
+                    request, "complaints/public_rate_limited.html", {"message": exc.detail}, status=429
+                )
+            except Invalid as exc:
+                form.add_service_error(exc)
+            else:
+                request.session[PUBLIC_SESSION_KEY] = complaint.number
+                return redirect("public:complaint-thanks")
+    return render(
+        request,
+        "complaints/public_form.html",
+        {"form": form},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def public_thanks(request):
+    number = request.session.get(PUBLIC_SESSION_KEY)
+    complaint = (
+        Complaint.objects.filter(number=number).only("number", "answer_by").first() if number else None
+    )
+    return render(
+        request,
+        "complaints/public_thanks.html",
+        {"complaint": complaint, "form_url": reverse("public:complaint-form")},
+    )

@@ -1,0 +1,143 @@
+"""API schemas of the complaints (SPEC section 3). Times are ISO 8601 in Asia/Shanghai."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from ninja import Schema
+from pydantic import Field, StrictInt
+
+
+def local(moment: dt.datetime | None) -> dt.datetime | None:
+    return timezone.localtime(moment) if moment is not None else None
+
+
+class ComplaintIn(Schema):
+    customer: str = Field(description="customer code")
+    channel: str = Field(description="phone, fax, letter, email, visit, web, survey, on_site, internal")
+    title: str
+    description: str
+    category: str = Field(description="quality or non_quality")
+    severity: str = Field("general", description="general, major or serious")
+    received_at: dt.datetime | None = Field(None, description="ISO 8601; without offset it is Asia/Shanghai")
+    order_no: str = ""
+    part_no: str = ""
+    quantity: StrictInt | None = None
+    quantity_pending: bool = Field(
+        False, description="quantity not yet determined, customer still processing"
+    )
+    defect_quantity: StrictInt | None = None
+    ship_date: dt.date | None = None
+    customer_request: str = Field(
+        "", description="return, exchange, allowance, compensation, explanation, rework (or empty)"
+    )
+    sample_received: bool = False
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+
+
+class ComplaintSummaryOut(Schema):
+    number: str
+    status: str
+    customer: str
+    customer_name: str
+    region: str
+    channel: str
+    title: str
+    category: str
+    severity: str
+    validity: str
+    received_at: dt.datetime
+    registered_at: dt.datetime
+    due_at: dt.datetime | None
+    case_due_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+    @staticmethod
+    def from_complaint(c) -> dict:
+        return {
+            "number": c.number,
+            "status": c.status,
+            "customer": c.customer.code,
+            "customer_name": c.customer.name,
+            "region": c.region,
+            "channel": c.channel,
+            "title": c.title,
+            "category": c.category,
+            "severity": c.severity,
+            "validity": c.validity,
+            "received_at": local(c.received_at),
+            "registered_at": local(c.registered_at),
+            "due_at": local(c.due_at),
+            "case_due_at": local(c.case_due_at),
+            "closed_at": local(c.closed_at),
+        }
+
+
+class ComplaintListOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[ComplaintSummaryOut]
+
+
+class StepOut(Schema):
+    step: str
+    department: str
+    assignee: str | None
+    started_at: dt.datetime
+    due_at: dt.datetime
+    done_at: dt.datetime | None
+    late: bool
+
+
+class HistoryOut(Schema):
+    action: str
+    from_status: str
+    to_status: str
+    by: str
+    at: dt.datetime
+    note: str
+
+
+class LinksOut(Schema):
+    parent: str | None
+    followups: list[str]
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    uploaded_at: dt.datetime
+    uploaded_by: str | None
+    url: str
+
+
+class ComplaintOut(ComplaintSummaryOut):
+    description: str
+    registered_by: str | None
+    order_no: str
+    part_no: str
+    quantity: int | None
+    quantity_pending: bool
+    defect_quantity: int | None
+    ship_date: dt.date | None
+    customer_request: str
+    sample_received: bool
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    acknowledged_at: dt.datetime | None
+    answer_by: dt.date | None
+    responsible_department: str | None
+    supplier: str
+    handling: str
+    loss_amount: str | None
+    steps: list[StepOut] = []
+    history: list[HistoryOut] = []
+    links: LinksOut
+    attachments: list[AttachmentOut] = []

@@ -1,0 +1,309 @@
+"""Read queries for complaints: one list selector for the page, the API and exports (STYLE 8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from kefu.core.access import is_admin, is_sales_only, memberships
+from kefu.core.audit import events_for
+from kefu.core.errors import Forbidden, Invalid, NotFound
+from kefu.customers.access import may_read, visible_customers
+
+from . import deadlines
+from .choices import OPEN_STATES, Category, Severity, Status
+from .models import Attachment, Complaint, ComplaintStep
+from .search import apply_text_search
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def _restricted(user) -> bool:
+    """Sales-only users (and users in no department) see only their visible customers' complaints."""
+    return not is_admin(user) and (is_sales_only(user) or not memberships(user))
+
+
+def visible_complaints(user) -> QuerySet:
+    """Complaints ``user`` may read: a sales-only user those of their visible customers (R1.2)."""
+    qs = Complaint.objects.all()
+    if _restricted(user):
+        qs = qs.filter(customer__in=visible_customers(user).values("pk"))
+    return qs
+
+
+def can_see(user, complaint: Complaint) -> bool:
+    return not _restricted(user) or may_read(user, complaint.customer)
+
+
+# --- filters ------------------------------------------------------------------
+
+
+def _parse_bool(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"", "0", "false", "no", "off"}:
+        return False
+    raise Invalid(_("expected true or false"), field=name)
+
+
+def _parse_day(value, name: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        day = parse_date(str(value).strip())
+    except ValueError:
+        day = None
+    if day is None:
+        raise Invalid(_("expected a date YYYY-MM-DD"), field=name)
+    return day
+
+
+def _parse_choice(value, choices, name: str) -> str:
+    value = (value or "").strip()
+    if value and value not in choices.values:
+        raise Invalid(
+            _("unknown value %(value)r; choose one of %(choices)s")
+            % {"value": value, "choices": ", ".join(choices.values)},
+            field=name,
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class ComplaintFilters:
+    """The list filters shared by the page, the API and exports."""
+
+    status: str = ""
+    customer: str = ""
+    category: str = ""
+    severity: str = ""
+    overdue: bool = False
+    q: str = ""
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+
+    @classmethod
+    def parse(cls, data: Mapping) -> ComplaintFilters:
+        """From query parameters (a dict or QueryDict); raises ``Invalid`` naming the parameter."""
+
+        def get(name):
+            value = data.get(name)
+            return "" if value is None else value
+
+        filters = cls(
+            status=_parse_choice(get("status"), Status, "status"),
+            customer=str(get("customer")).strip()[:32],
+            category=_parse_choice(get("category"), Category, "category"),
+            severity=_parse_choice(get("severity"), Severity, "severity"),
+            overdue=_parse_bool(get("overdue"), "overdue"),
+            q=str(get("q")).strip()[:200],
+            received_from=_parse_day(data.get("received_from"), "received_from"),
+            received_to=_parse_day(data.get("received_to"), "received_to"),
+        )
+        if filters.received_from and filters.received_to and filters.received_from > filters.received_to:
+            raise Invalid(_("must not be before received_from"), field="received_to")
+        return filters
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=deadlines.TZ)
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Open and past the step deadline or the case deadline (both indexed columns, STYLE 5)."""
+    return Q(status__in=OPEN_STATES) & (Q(due_at__lt=now) | Q(case_due_at__lt=now))
+
+
+def complaint_list(user, filters: ComplaintFilters | Mapping | None = None, *, now=None) -> QuerySet:
+    """Complaints ``user`` may see, filtered, newest registration first; customer joined."""
+    if filters is None:
+        filters = ComplaintFilters()
+    elif not isinstance(filters, ComplaintFilters):
+        filters = ComplaintFilters.parse(filters)
+    qs = visible_complaints(user).select_related("customer")
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.customer:
+        qs = qs.filter(customer__code=filters.customer)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.severity:
+        qs = qs.filter(severity=filters.severity)
+    if filters.overdue:
+        qs = qs.filter(overdue_q(now or timezone.now()))
+    if filters.received_from:
+        qs = qs.filter(received_at__gte=_start_of(filters.received_from))
+    if filters.received_to:
+        qs = qs.filter(received_at__lt=_start_of(filters.received_to + dt.timedelta(days=1)))
+    qs = apply_text_search(qs, filters.q)
+    return qs.order_by("-registered_at", "-id")
+
+
+def late_days(due_at: dt.datetime | None, now: dt.datetime) -> int:
+    """Calendar days past a deadline in Asia/Shanghai (0 when not late); at least 1 once late."""
+    if due_at is None or due_at >= now:
+        return 0
+    return max(1, (deadlines.local_date(now) - deadlines.local_date(due_at)).days)
+
+
+def mark_lateness(complaints, now: dt.datetime) -> list:
+    """Set ``late_days`` on each open complaint for the "late by N days" column; no queries."""
+    rows = list(complaints)
+    for c in rows:
+        c.late_days = late_days(c.due_at, now) if c.is_open else 0
+        c.case_late_days = late_days(c.case_due_at, now) if c.is_open else 0
+    return rows
+
+
+# --- pagination ---------------------------------------------------------------
+
+
+@dataclass
+class PageOf:
+    items: list
+    count: int
+    number: int
+    page_size: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _int_param(value, name: str, default: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Invalid(_("expected a whole number"), field=name) from None
+
+
+def paginate(qs: QuerySet, page=1, page_size=DEFAULT_PAGE_SIZE) -> PageOf:
+    """One COUNT and one slice. A page past the end is empty, not an error."""
+    number = _int_param(page, "page", 1)
+    size = _int_param(page_size, "page_size", DEFAULT_PAGE_SIZE)
+    if number < 1:
+        raise Invalid(_("must be 1 or more"), field="page")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise Invalid(_("must be between 1 and %(n)d") % {"n": MAX_PAGE_SIZE}, field="page_size")
+    count = qs.count()
+    offset = (number - 1) * size
+    items = list(qs[offset : offset + size]) if offset < count else []
+    return PageOf(items=items, count=count, number=number, page_size=size)
+
+
+# --- detail -------------------------------------------------------------------
+
+
+@dataclass
+class ComplaintDetail:
+    complaint: Complaint
+    steps: list = field(default_factory=list)
+    attachments: list = field(default_factory=list)
+    history: list = field(default_factory=list)
+    followups: list = field(default_factory=list)
+
+
+def get_complaint(user, number: str, *, for_update: bool = False) -> Complaint:
+    """The complaint by number if ``user`` may see it; raises NotFound / Forbidden."""
+    qs = Complaint.objects.select_related("customer")
+    if for_update:
+        qs = qs.select_for_update()
+    complaint = qs.filter(number=number).first()
+    if complaint is None:
+        raise NotFound(_("no complaint %(number)s") % {"number": number})
+    if not can_see(user, complaint):
+        raise Forbidden(
+            _("you may not see complaints of customer %(code)s") % {"code": complaint.customer.code}
+        )
+    return complaint
+
+
+def load_detail(number: str) -> ComplaintDetail:
+    """Complaint with steps, attachments, history and links in a fixed number of queries; no access check."""
+    complaint = (
+        Complaint.objects.select_related("customer", "registered_by", "responsible_department", "parent")
+        .prefetch_related(
+            Prefetch(
+                "steps", queryset=ComplaintStep.objects.select_related("department", "assignee", "done_by")
+            ),
+            Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
+            Prefetch(
+                "followups", queryset=Complaint.objects.only("id", "number", "parent_id", "status", "title")
+            ),
+        )
+        .filter(number=number)
+        .first()
+    )
+    if complaint is None:
+        raise NotFound(_("no complaint %(number)s") % {"number": number})
+    return ComplaintDetail(
+        complaint=complaint,
+        steps=list(complaint.steps.all()),
+        attachments=list(complaint.attachments.all()),
+        history=list(events_for("complaint", complaint.number)),
+        followups=list(complaint.followups.all()),
+    )
+
+
+def complaint_detail(user, number: str) -> ComplaintDetail:
+    """``load_detail`` for a user: raises Forbidden for a complaint of a customer they may not see."""
+    detail = load_detail(number)
+    if not can_see(user, detail.complaint):
+        raise Forbidden(
+            _("you may not see complaints of customer %(code)s") % {"code": detail.complaint.customer.code}
+        )
+    return detail
+
+
+# --- daily check (R5.4, 000 3.6) ----------------------------------------------
+
+
+@dataclass
+class DailyCheck:
+    date: dt.date
+    complaints: list
+    counts: list  # (status code, label, count) in workflow order, zero counts omitted
+    total: int
+
+
+def daily_check(user, date: dt.date) -> DailyCheck:
+    """Everything received or registered on ``date`` (Asia/Shanghai) and its current state."""
+    start, end = _start_of(date), _start_of(date + dt.timedelta(days=1))
+    day = Q(received_at__gte=start, received_at__lt=end) | Q(registered_at__gte=start, registered_at__lt=end)
+    complaints = list(
+        visible_complaints(user).filter(day).select_related("customer").order_by("received_at", "id")
+    )
+    by_status = Counter(c.status for c in complaints)
+    counts = [(s.value, s.label, by_status[s.value]) for s in Status if by_status.get(s.value)]
+    return DailyCheck(date=date, complaints=complaints, counts=counts, total=len(complaints))

@@ -1,0 +1,444 @@
+"""Complaint intake: the only place that writes complaints outside the workflow (M3).
+
+One function per user action; each runs in one transaction that writes the
+change and its audit rows. Files written during a transaction that fails are
+deleted again, and the number taken is given back by the rollback, so the
+monthly numbering stays gap-free (R3.3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email, validate_ipv46_address
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.core import audit, config, numbering
+from kefu.core.choices import DepartmentCode
+from kefu.core.errors import Invalid, KefuError
+from kefu.core.models import Department
+from kefu.core.org import ensure_departments
+from kefu.core.workcalendar import WorkCalendar
+from kefu.customers.choices import Region
+from kefu.customers.models import Customer
+
+from . import attachments as files
+from . import deadlines
+from .choices import Category, Channel, CustomerRequest, Severity, Status, Step
+from .models import Attachment, Complaint, ComplaintStep
+
+MAX_QUANTITY = 2_147_483_647  # PositiveIntegerField on PostgreSQL
+HOLDING_CUSTOMER_CODE = "WEB-UNMATCHED"
+HOLDING_CUSTOMER_NAME = "待确认客户 (web)"
+
+
+class RateLimited(KefuError):
+    """Too many submissions from one client address (public form)."""
+
+    status = 429
+
+
+# --- validation helpers ------------------------------------------------------
+
+
+def _choice(value: str, choices, field: str, *, blank: bool = False) -> str:
+    value = (value or "").strip()
+    if blank and not value:
+        return ""
+    if value not in choices.values:
+        raise Invalid(
+            _("unknown value %(value)r; choose one of %(choices)s")
+            % {"value": value, "choices": ", ".join(choices.values)},
+            field=field,
+        )
+    return value
+
+
+def _text(value: str, field: str, *, max_length: int, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise Invalid(_("must not be empty"), field=field)
+    if len(value) > max_length:
+        raise Invalid(_("at most %(n)d characters") % {"n": max_length}, field=field)
+    return value
+
+
+def _quantity(value, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(_("must be a whole number"), field=field)
+    if value < 0:
+        raise Invalid(_("must not be negative"), field=field)
+    if value > MAX_QUANTITY:
+        raise Invalid(_("is too large"), field=field)
+    return value
+
+
+def _aware(moment: dt.datetime, field: str) -> dt.datetime:
+    if not isinstance(moment, dt.datetime):
+        raise Invalid(_("must be a date and time"), field=field)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, deadlines.TZ)
+    return moment
+
+
+def _customer(customer) -> Customer:
+    if isinstance(customer, Customer):
+        return customer
+    code = (customer or "").strip() if isinstance(customer, str) else ""
+    found = Customer.objects.filter(code=code).first() if code else None
+    if found is None:
+        raise Invalid(_("unknown customer %(code)r") % {"code": code}, field="customer")
+    return found
+
+
+def _gm_office() -> Department:
+    dept = Department.objects.filter(code=DepartmentCode.GM_OFFICE).first()
+    return dept or ensure_departments()[DepartmentCode.GM_OFFICE]
+
+
+def period_of(moment: dt.datetime) -> int:
+    """YYYYMM of a moment in Asia/Shanghai: the numbering month (R3.3)."""
+    local = moment.astimezone(deadlines.TZ)
+    return local.year * 100 + local.month
+
+
+def format_number(period: int, serial: int) -> str:
+    """``202611-0001``; past 9999 a month the serial simply grows to 5 digits."""
+    return f"{period}-{serial:04d}"
+
+
+# --- attachments --------------------------------------------------------------
+
+
+def _store(
+    complaint: Complaint, checked: files.CheckedFile, *, by, now, written: files.WrittenFiles
+) -> Attachment:
+    att = Attachment(
+        complaint=complaint,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        uploaded_by=by if by is not None and by.is_authenticated else None,
+        uploaded_at=now,
+    )
+    checked.upload.seek(0)
+    att.file.save(files.storage_name(checked.name), checked.upload, save=False)
+    written.add(att.file.name)
+    att.save()
+    return att
+
+
+def _atomic_with_files(fn):
+    """Run ``fn(written)`` in a transaction; delete the files it wrote if anything fails, commit included."""
+    written = files.WrittenFiles()
+    try:
+        with transaction.atomic():
+            return fn(written)
+    except BaseException:
+        written.delete_all()
+        raise
+
+
+# --- register -----------------------------------------------------------------
+
+
+def register_complaint(
+    *,
+    by,
+    customer,
+    channel: str,
+    title: str,
+    description: str,
+    category: str,
+    severity: str = Severity.GENERAL,
+    received_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    order_no: str = "",
+    part_no: str = "",
+    quantity: int | None = None,
+    quantity_pending: bool = False,
+    defect_quantity: int | None = None,
+    ship_date: dt.date | None = None,
+    customer_request: str = "",
+    sample_received: bool = False,
+    contact_name: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+    submitter_ip: str | None = None,
+    attachments: Iterable = (),
+) -> Complaint:
+    """Register a complaint, give it its number and acknowledge it (R3.1-R3.5, 000 5.3.2-5.3.3).
+
+    Any employee who receives a complaint registers it. The number is
+    ``YYYYMM-NNNN`` of the registration month in Asia/Shanghai, gap-free
+    (002 篇4 第八条). The first step ("assign", GM office) is due after
+    ``step_days.assign`` working days; the case after 15 / 20 calendar days
+    (002 篇4 第十条). Raises ``Invalid`` naming the field for bad input;
+    nothing is written then.
+    """
+    now = _aware(now, "now") if now is not None else timezone.now()
+    received_at = _aware(received_at, "received_at") if received_at is not None else now
+    fields = dict(
+        channel=_choice(channel, Channel, "channel"),
+        category=_choice(category, Category, "category"),
+        severity=_choice(severity or Severity.GENERAL, Severity, "severity"),
+        customer_request=_choice(customer_request, CustomerRequest, "customer_request", blank=True),
+        title=_text(title, "title", max_length=200, required=True),
+        description=_text(description, "description", max_length=20_000, required=True),
+        order_no=_text(order_no, "order_no", max_length=64),
+        part_no=_text(part_no, "part_no", max_length=64),
+        contact_name=_text(contact_name, "contact_name", max_length=100),
+        contact_phone=_text(contact_phone, "contact_phone", max_length=50),
+        contact_email=_text(contact_email, "contact_email", max_length=254),
+        quantity=_quantity(quantity, "quantity"),
+        defect_quantity=_quantity(defect_quantity, "defect_quantity"),
+        quantity_pending=bool(quantity_pending),
+        sample_received=bool(sample_received),
+        ship_date=ship_date,
+        received_at=received_at,
+        submitter_ip=submitter_ip or None,
+    )
+    if fields["contact_email"]:
+        try:
+            validate_email(fields["contact_email"])
+        except ValidationError:
+            raise Invalid(_("not a valid e-mail address"), field="contact_email") from None
+    if fields["submitter_ip"]:
+        try:
+            validate_ipv46_address(fields["submitter_ip"])
+        except ValidationError:
+            raise Invalid(_("not a valid IP address"), field="submitter_ip") from None
+    if fields["quantity_pending"] and fields["quantity"] is not None:
+        raise Invalid(_("give a quantity or mark it as not yet determined, not both"), field="quantity")
+    if (
+        fields["quantity"] is not None
+        and fields["defect_quantity"] is not None
+        and fields["defect_quantity"] > fields["quantity"]
+    ):
+        raise Invalid(_("must not exceed the quantity"), field="defect_quantity")
+    if received_at > now:
+        raise Invalid(_("must not be in the future or after registration"), field="received_at")
+    if ship_date is not None:
+        if not isinstance(ship_date, dt.date) or isinstance(ship_date, dt.datetime):
+            raise Invalid(_("must be a date"), field="ship_date")
+        if ship_date > deadlines.local_date(received_at):
+            raise Invalid(_("must not be after the date the complaint was received"), field="ship_date")
+    customer = _customer(customer)
+    checked = files.check_files(attachments)
+
+    def write(written: files.WrittenFiles) -> Complaint:
+        return _create(by=by, customer=customer, now=now, fields=fields, checked=checked, written=written)
+
+    return _atomic_with_files(write)
+
+
+def _create(*, by, customer: Customer, now: dt.datetime, fields: dict, checked, written) -> Complaint:
+    cfg = config.snapshot()
+    calendar = WorkCalendar.load()
+    gm_office = _gm_office()
+    period = period_of(now)
+    serial = numbering.next_serial(f"complaint:{period}")
+    step_due = deadlines.step_due(Step.ASSIGN, now, fields["severity"], cfg, calendar)
+    complaint = Complaint.objects.create(
+        number=format_number(period, serial),
+        period=period,
+        serial=serial,
+        customer=customer,
+        region=customer.region,
+        registered_at=now,
+        registered_by=by if by is not None and by.is_authenticated else None,
+        status=Status.REGISTERED,
+        due_at=step_due,
+        case_due_at=deadlines.case_due(now, customer.region, cfg),
+        acknowledged_at=now,
+        answer_by=deadlines.answer_by(now, customer.region, cfg),
+        **fields,
+    )
+    ComplaintStep.objects.create(
+        complaint=complaint, step=Step.ASSIGN, department=gm_office, started_at=now, due_at=step_due
+    )
+    for item in checked:
+        _store(complaint, item, by=by, now=now, written=written)
+    audit.record(
+        complaint,
+        "register",
+        by=by,
+        to_state=Status.REGISTERED,
+        data={"customer": customer.code, "channel": complaint.channel, "attachments": len(checked)},
+    )
+    audit.record(
+        complaint,
+        "acknowledge",
+        by=by,
+        data={"answer_by": complaint.answer_by.isoformat()},
+    )
+    return complaint
+
+
+# --- later uploads, re-linking ------------------------------------------------
+
+
+def add_attachment(complaint: Complaint, uploads, *, by, now: dt.datetime | None = None) -> list[Attachment]:
+    """Add photos or files to a registered complaint (R3.2); the count limit covers all its files."""
+    now = now or timezone.now()
+    uploads = list(uploads) if isinstance(uploads, list | tuple) else [uploads]
+    if not uploads:
+        raise Invalid(_("choose at least one file"), field=files.FIELD)
+
+    def write(written: files.WrittenFiles) -> list[Attachment]:
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        checked = files.check_files(uploads, existing=locked.attachments.count())
+        stored = [_store(locked, item, by=by, now=now, written=written) for item in checked]
+        audit.record(locked, "attach", by=by, data={"files": [a.original_name for a in stored]})
+        return stored
+
+    return _atomic_with_files(write)
+
+
+@transaction.atomic
+def reassign_customer(complaint: Complaint, customer, by) -> Complaint:
+    """Link a complaint to another customer record, e.g. one filed on the web under the holding record.
+
+    The region follows the new customer; deadlines already set are kept.
+    """
+    customer = _customer(customer)
+    locked = Complaint.objects.select_for_update().select_related("customer").get(pk=complaint.pk)
+    old = locked.customer
+    if old.pk == customer.pk:
+        raise Invalid(_("the complaint already belongs to this customer"), field="customer")
+    locked.customer = customer
+    locked.region = customer.region
+    locked.save(update_fields=["customer", "region"])
+    audit.record(locked, "reassign_customer", by=by, data={"from": old.code, "to": customer.code})
+    return locked
+
+
+# --- public web form ----------------------------------------------------------
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, dt.timedelta]:
+    """``"5/h"`` -> (5, 1 hour); ``"20/10m"`` -> (20, 10 minutes)."""
+    match = _RATE.match(rate or "")
+    if not match:
+        raise ValueError(f"KEFU_PUBLIC_FORM_RATE: expected like '5/h', got {rate!r}")
+    count, mult, unit = match.groups()
+    return int(count), dt.timedelta(seconds=int(mult or 1) * _UNIT_SECONDS[unit])
+
+
+def check_public_rate(submitter_ip: str | None, *, now: dt.datetime | None = None) -> None:
+    """Refuse a submission when this address filed ``KEFU_PUBLIC_FORM_RATE`` complaints already."""
+    if not submitter_ip:
+        return
+    now = now or timezone.now()
+    limit, window = parse_rate(settings.KEFU_PUBLIC_FORM_RATE)
+    recent = Complaint.objects.filter(submitter_ip=submitter_ip, registered_at__gt=now - window).count()
+    if recent >= limit:
+        raise RateLimited(_("too many complaints from this address; please try again later"))
+
+
+def holding_customer() -> Customer:
+    """The record that collects web complaints whose customer could not be matched."""
+    try:
+        with transaction.atomic():
+            customer, _created = Customer.objects.get_or_create(
+                code=HOLDING_CUSTOMER_CODE,
+                defaults={"name": HOLDING_CUSTOMER_NAME, "region": Region.DOMESTIC},
+            )
+    except IntegrityError:
+        customer = Customer.objects.get(code=HOLDING_CUSTOMER_CODE)
+    return customer
+
+
+def match_customer(code: str, company_name: str) -> Customer | None:
+    """By the code printed on invoices, else by exact name (only when the name is unique)."""
+    code = (code or "").strip()
+    if code and code.upper() != HOLDING_CUSTOMER_CODE:
+        found = Customer.objects.filter(code__iexact=code).first()
+        if found is not None:
+            return found
+    name = (company_name or "").strip()
+    if name:
+        matches = list(Customer.objects.filter(name=name)[:2])
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+def submit_public_complaint(
+    *,
+    customer_code: str = "",
+    company_name: str = "",
+    contact_name: str,
+    contact_phone: str = "",
+    contact_email: str = "",
+    order_no: str = "",
+    part_no: str = "",
+    quantity: int | None = None,
+    defect_quantity: int | None = None,
+    description: str,
+    customer_request: str = "",
+    submitter_ip: str | None = None,
+    attachments: Iterable = (),
+    now: dt.datetime | None = None,
+) -> Complaint:
+    """A customer files a complaint on the public form, without an account (R3.1, 000 5.3.2).
+
+    Matched to a customer by code, else by exact name; otherwise it goes to
+    the holding record ``WEB-UNMATCHED`` so nothing is lost, and staff re-link
+    it. Channel web, category quality, severity general. At most
+    ``KEFU_PUBLIC_FORM_RATE`` per client address.
+    """
+    now = now or timezone.now()
+    contact_name = _text(contact_name, "contact_name", max_length=100, required=True)
+    if not (contact_phone or "").strip() and not (contact_email or "").strip():
+        raise Invalid(_("give a phone number or an e-mail address"), field="contact_phone")
+    company_name = _text(company_name, "company_name", max_length=200)
+    customer_code = _text(customer_code, "customer_code", max_length=32)
+    if not company_name and not customer_code:
+        raise Invalid(_("give your customer code or your company name"), field="company_name")
+    description = _text(description, "description", max_length=20_000, required=True)
+    customer = match_customer(customer_code, company_name)
+    header = _("Web form: company %(company)s, customer code %(code)s, contact %(contact)s") % {
+        "company": company_name or "-",
+        "code": customer_code or "-",
+        "contact": contact_name,
+    }
+    first_line = description.splitlines()[0].strip()
+    title = f"{company_name or customer_code}: {first_line}"[:200]
+
+    with transaction.atomic():
+        # Counted inside the transaction: on SQLite the write lock is held, so
+        # parallel posts from one address cannot slip past the limit together.
+        check_public_rate(submitter_ip, now=now)
+        return register_complaint(
+            by=None,
+            customer=customer or holding_customer(),
+            channel=Channel.WEB,
+            title=title,
+            description=f"{header}\n\n{description}",
+            category=Category.QUALITY,
+            severity=Severity.GENERAL,
+            received_at=now,
+            now=now,
+            order_no=order_no,
+            part_no=part_no,
+            quantity=quantity,
+            defect_quantity=defect_quantity,
+            customer_request=customer_request,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            contact_email=contact_email,
+            submitter_ip=submitter_ip,
+            attachments=attachments,
+        )
