@@ -12,7 +12,7 @@ api = NinjaAPI(
     title="kefu API",
     version="1",
     description="Customer-service and quality-management system. Authenticate with `Authorization: Bearer <token>` "
-    "(`kefu token USERNAME` prints one). Errors are 4xx with `{\"detail\": ...}` naming the field and the rule.",
+    '(`kefu token USERNAME` prints one). Errors are 4xx with `{"detail": ...}` naming the field and the rule.',
     auth=BearerAuth(),
     urls_namespace="api-v1",
 )
@@ -41,7 +41,9 @@ def kefu_error(request, exc: KefuError):
 
 @api.exception_handler(AuthenticationError)
 def auth_error(request, exc):
-    return api.create_response(request, {"detail": "authentication required: Authorization: Bearer <token>"}, status=401)
+    return api.create_response(
+        request, {"detail": "authentication required: Authorization: Bearer <token>"}, status=401
+    )
 
 
 @api.exception_handler(PermissionDenied)
@@ -56,12 +58,14 @@ def not_found(request, exc):
 
 def _register_routers() -> None:
     from kefu.complaints.api import router as complaints_router
+    from kefu.complaints.api_workflow import router as workflow_router
     from kefu.core.api import router as core_router
     from kefu.customers.api import router as customers_router
 
     api.add_router("/calendar", core_router)
     api.add_router("/customers", customers_router)
     api.add_router("/complaints", complaints_router)
+    api.add_router("", workflow_router)  # /complaints/{number}/actions, /reminders, /lateness-inquiries
 
 
 _register_routers()

@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "kefu.core.context_processors.kefu",
+                "kefu.complaints.views_workflow.work_badge",
             ],
         },
     },

@@ -55,5 +55,47 @@ def step_days(step: str, severity: str, settings: dict) -> int:
     return int(settings[f"step_days.{step}"])
 
 
-def step_due(step: str, started_at: dt.datetime, severity: str, settings: dict, calendar: WorkCalendar) -> dt.datetime:
+def step_due(
+    step: str, started_at: dt.datetime, severity: str, settings: dict, calendar: WorkCalendar
+) -> dt.datetime:
     return workdays_due(started_at, step_days(step, severity, settings), calendar)
+
+
+# --- workflow (issue 4): extensions, escalation, lateness, the working-day clock ---
+
+ESCALATION_KEYS = (None, "escalation.manager_after_workdays", "escalation.gm_after_workdays")
+
+
+def extended_due(due_at: dt.datetime, days: int, calendar: WorkCalendar) -> dt.datetime:
+    """A step's deadline moved by ``days`` working days (002 篇1 第十一条(三))."""
+    return workdays_due(due_at, days, calendar)
+
+
+def escalation_thresholds(due_at: dt.datetime, settings: dict, calendar: WorkCalendar) -> list[dt.datetime]:
+    """When each reminder level becomes due: level 0 when the step is overdue, level 1 (manager)
+    and level 2 (GM) once it is still overdue after 1 and 2 more working days (R5.3)."""
+    out = [due_at]
+    for key in ESCALATION_KEYS[1:]:
+        out.append(workdays_due(due_at, int(settings[key]), calendar))
+    return out
+
+
+def reached_levels(
+    due_at: dt.datetime, now: dt.datetime, settings: dict, calendar: WorkCalendar
+) -> list[int]:
+    """Reminder levels whose time has come at ``now`` (empty when the step is not overdue)."""
+    return [level for level, at in enumerate(escalation_thresholds(due_at, settings, calendar)) if now > at]
+
+
+def late_workdays(due_at: dt.datetime, moment: dt.datetime, calendar: WorkCalendar) -> int:
+    """How many working days ``moment`` is past ``due_at`` (at least 1 when it is past at all)."""
+    if moment <= due_at:
+        return 0
+    return max(1, calendar.workdays_between(local_date(due_at), local_date(moment)))
+
+
+def remaining_workdays(due_at: dt.datetime, now: dt.datetime, calendar: WorkCalendar) -> int:
+    """Working days left after today until the due day (0: due today); negative when late."""
+    if now > due_at:
+        return -late_workdays(due_at, now, calendar)
+    return calendar.workdays_between(local_date(now), local_date(due_at))

@@ -178,3 +178,155 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# --- workflow records (issue 4): reply letters, notices, inquiries, memos, extensions, meetings ---
+
+
+class CustomerReply(models.Model):
+    """The letter that tells the customer the decision (R1.4): never the internal form."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="replies")
+    letter = models.TextField(_("letter to the customer"))
+    customer_accepts = models.BooleanField(_("customer accepts"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    followup = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("new complaint")
+    )
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        verbose_name = _("customer reply")
+        verbose_name_plural = _("customer replies")
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} reply {self.recorded_at:%Y-%m-%d}"
+
+
+class ReminderNotice(models.Model):
+    """催办单: an overdue open step, one notice per escalation level (002 篇4 第十四条, R5.3)."""
+
+    class Level(models.IntegerChoices):
+        DEPARTMENT = 0, _("Owning department")
+        MANAGER = 1, _("Department manager")
+        GM = 2, _("General manager")
+
+    step = models.ForeignKey(ComplaintStep, on_delete=models.CASCADE, related_name="reminders")
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="reminders")
+    department = models.ForeignKey("core.Department", on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    step_due_at = models.DateTimeField(_("step due at"))
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["step", "level"], name="uniq_reminder_step_level")]
+        indexes = [
+            models.Index(fields=["department", "-issued_at"], name="reminder_dept_idx"),
+            models.Index(fields=["complaint", "-issued_at"], name="reminder_complaint_idx"),
+        ]
+        verbose_name = _("reminder notice")
+        verbose_name_plural = _("reminder notices")
+
+    def __str__(self) -> str:
+        return f"催办 {self.step_id} L{self.level}"
+
+
+class LatenessInquiry(models.Model):
+    """治办单: after closing, one per step that finished late; its department answers with a reason."""
+
+    step = models.OneToOneField(ComplaintStep, on_delete=models.CASCADE, related_name="inquiry")
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="inquiries")
+    department = models.ForeignKey("core.Department", on_delete=models.PROTECT, related_name="+")
+    late_workdays = models.PositiveSmallIntegerField(_("late by working days"))
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["department", "issued_at"], condition=Q(answered_at__isnull=True), name="inquiry_open_idx"
+            ),
+        ]
+        verbose_name = _("lateness inquiry")
+        verbose_name_plural = _("lateness inquiries")
+
+    def __str__(self) -> str:
+        return f"治办 {self.step_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
+
+
+class Memo(models.Model):
+    """签呈: a department's formal objection to a decision, sent to the GM (002 篇4 第九条(十一), R4.3)."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="memos")
+    department = models.ForeignKey("core.Department", on_delete=models.PROTECT, related_name="+")
+    status_at = models.CharField(_("case status when filed"), max_length=20, choices=Status.choices)
+    text = models.TextField(_("memo"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("memo (签呈)")
+        verbose_name_plural = _("memos (签呈)")
+
+    def __str__(self) -> str:
+        return f"签呈 {self.complaint_id} {self.at:%Y-%m-%d}"
+
+
+class ExtensionRequest(models.Model):
+    """More working days for one step, approved by the managers (002 篇1 第十一条(三))."""
+
+    step = models.ForeignKey(ComplaintStep, on_delete=models.CASCADE, related_name="extensions")
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="extensions")
+    days = models.PositiveSmallIntegerField(_("working days"))
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    approved = models.BooleanField(_("approved"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    due_before = models.DateTimeField(null=True, blank=True)
+    due_after = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            # At most one undecided request per step.
+            models.UniqueConstraint(fields=["step"], condition=Q(decided_at__isnull=True), name="uniq_open_extension"),
+        ]
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+
+    def __str__(self) -> str:
+        return f"+{self.days} {self.step_id}"
+
+
+class MeetingDecision(models.Model):
+    """Decision of the management meeting (经理办公会) on a serious complaint (002 篇1 第十一条(二), R4.4)."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="meeting_decisions")
+    decision = models.TextField(_("decision"))
+    attendees = models.TextField(_("attendees"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        verbose_name = _("meeting decision")
+        verbose_name_plural = _("meeting decisions")
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} meeting {self.recorded_at:%Y-%m-%d}"

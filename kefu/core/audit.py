@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from .models import AuditEvent
 
@@ -18,11 +19,13 @@ def record(
     data: dict | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
+    at=None,
 ) -> AuditEvent:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the transaction of the change it records")
     return AuditEvent.objects.create(
+        at=at or timezone.now(),
         actor=by if by is not None and by.is_authenticated else None,
         actor_label=by.get_username() if by is not None and by.is_authenticated else "public",
         object_type=object_type or obj._meta.model_name,

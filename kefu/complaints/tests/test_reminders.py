@@ -1,0 +1,144 @@
+"""Reminder and inquiry lists (API), answering inquiries, and the outbox that e-mails notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from unittest import mock
+
+import pytest
+from django.core import mail
+
+from kefu.complaints import actions
+from kefu.complaints.models import LatenessInquiry
+from kefu.complaints.sweep import sweep
+from kefu.complaints.tests.workflow_factory import TZ, complaint
+from kefu.core import outbox
+from kefu.core.models import Notification
+
+pytestmark = pytest.mark.urls("kefu.complaints.tests.workflow_urls")
+
+
+def at(m, d, h=9):
+    return dt.datetime(2026, m, d, h, 0, tzinfo=TZ)
+
+
+def test_reminders_api_filters_by_complaint_department_and_open(api, org):
+    a = complaint(org)
+    b = complaint(org)
+    sweep(at(11, 5))  # both: level 0 and 1
+    rows = api("gm").get("/api/v1/reminders").json()
+    assert len(rows) == 4
+    rows = api("gm").get(f"/api/v1/reminders?complaint={a.number}&department=gm_office&open=true").json()
+    assert {(r["complaint"], r["level"], r["open"]) for r in rows} == {
+        (a.number, 0, True),
+        (a.number, 1, True),
+    }
+    actions.perform(b.number, "assign", by=org["gmoffice"], now=at(11, 5, 10))
+    closed = api("gm").get("/api/v1/reminders?open=false").json()
+    assert {r["complaint"] for r in closed} == {b.number}
+    assert api("gm").get("/api/v1/reminders?open=perhaps").status_code == 422
+
+
+def test_reminders_respect_customer_confidentiality(api, org):
+    complaint(org)
+    sweep(at(11, 4))
+    assert len(api("sales").get("/api/v1/reminders").json()) == 1  # sales owns the customer
+    assert api("sales2").get("/api/v1/reminders").json() == []
+
+
+def _late_closed_case(org):
+    c = complaint(org)
+    actions.perform(c.number, "assign", by=org["gmoffice"], now=at(11, 5))  # late
+    actions.perform(c.number, "submit_investigation", by=org["quality"], now=at(11, 6),
+                    payload={"cause": "misuse", "valid": False})  # fmt: skip
+    return c
+
+
+def test_inquiry_is_answered_by_its_department_with_a_reason(api, org):
+    c = _late_closed_case(org)
+    inquiry = LatenessInquiry.objects.get(complaint=c)
+    rows = api("gm").get("/api/v1/lateness-inquiries?open=true").json()
+    assert [r["id"] for r in rows] == [inquiry.pk] and rows[0]["late_workdays"] == 2
+    url = f"/api/v1/lateness-inquiries/{inquiry.pk}/answer"
+    body = json.dumps({"reason": "the assigner was on leave"})
+    assert api("quality").post(url, data=body, content_type="application/json").status_code == 403
+    assert api("gmoffice").post(url, data=json.dumps({"reason": " "}),
+                                content_type="application/json").status_code == 422  # fmt: skip
+    r = api("gmoffice").post(url, data=body, content_type="application/json")
+    assert r.status_code == 200 and r.json()["answered_by"] == "gmoffice"
+    assert api("gmoffice").post(url, data=body, content_type="application/json").status_code == 409
+    assert api("gm").get("/api/v1/lateness-inquiries?open=true").json() == []
+    assert api("gm").get("/api/v1/lateness-inquiries/999/answer").status_code == 405
+
+
+def test_unanswered_inquiries_are_listed_for_the_gm_office(org):
+    from kefu.complaints import reminders
+
+    _late_closed_case(org)
+    assert reminders.unanswered_for_gm_office(org["gmoffice"]).count() == 1
+    assert reminders.unanswered_for_gm_office(org["quality"]).count() == 0
+    assert reminders.inquiries_to_answer(org["gmoffice"]).count() == 1
+    assert reminders.inquiries_to_answer(org["quality"]).count() == 0
+
+
+# --- outbox ------------------------------------------------------------------------------
+
+
+def test_notifications_are_written_with_the_change_and_sent_after_commit(
+    org, django_capture_on_commit_callbacks
+):
+    from django_q.models import OrmQ
+
+    c = complaint(org)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        actions.perform(c.number, "assign", by=org["gmoffice"])
+    assert len(callbacks) == 1
+    assert OrmQ.objects.count() == 1  # handed to the django-q2 worker
+    pending = list(Notification.objects.filter(object_id=c.number))
+    assert {n.to for n in pending} == {"quality@example.com", "qualitymgr@example.com"}
+    assert all(n.state == "pending" for n in pending)
+    # what the worker runs:
+    assert outbox.send_many([n.pk for n in pending]) == 2
+    assert len(mail.outbox) == 2 and mail.outbox[0].subject.startswith(f"[{c.number}]")
+    assert set(Notification.objects.values_list("state", "attempts")) == {("sent", 1)}
+    assert outbox.send_many([n.pk for n in pending]) == 0  # never twice
+
+
+def test_a_refused_action_writes_no_notification(org):
+    c = complaint(org)
+    with pytest.raises(Exception):  # noqa: B017 - Forbidden
+        actions.perform(c.number, "assign", by=org["sales"])
+    assert not Notification.objects.exists()
+
+
+def test_failed_sends_are_retried_with_attempts_counted(org, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    c = complaint(org)
+    actions.perform(c.number, "assign", by=org["gmoffice"], payload={"assignee": "quality"})
+    note = Notification.objects.get()
+    t0 = note.next_attempt_at
+    with mock.patch("kefu.core.outbox.send_mail", side_effect=OSError("smtp down")):
+        assert outbox.send(note.pk, now=t0) is False
+    note.refresh_from_db()
+    assert (note.state, note.attempts, note.last_error) == ("pending", 1, "OSError: smtp down")
+    assert note.next_attempt_at == t0 + dt.timedelta(minutes=10)
+    assert outbox.retry_due(now=t0 + dt.timedelta(minutes=5)) == 0  # not yet
+    assert outbox.retry_due(now=t0 + dt.timedelta(minutes=11)) == 1
+    note.refresh_from_db()
+    assert (note.state, note.attempts, note.last_error) == ("sent", 2, "")
+    assert len(mail.outbox) == 1
+
+
+def test_a_message_fails_for_good_after_the_last_attempt(org):
+    c = complaint(org)
+    actions.perform(c.number, "assign", by=org["gmoffice"], payload={"assignee": "quality"})
+    note = Notification.objects.get()
+    moment = note.next_attempt_at
+    with mock.patch("kefu.core.outbox.send_mail", side_effect=OSError("no route")):
+        for _ in range(5):
+            outbox.retry_due(now=moment)
+            moment += dt.timedelta(minutes=11)
+    note.refresh_from_db()
+    assert (note.state, note.attempts) == ("failed", 5)
+    assert outbox.retry_due(now=moment) == 0

@@ -1,0 +1,192 @@
+"""The sweep: reminder notices (催办单), escalation, idempotence, concurrency; lateness inquiries (治办单)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from kefu.complaints import actions
+from kefu.complaints.models import ComplaintStep, LatenessInquiry, ReminderNotice
+from kefu.complaints.sweep import sweep
+from kefu.complaints.tests.workflow_factory import MONDAY, TZ, complaint
+from kefu.core.models import Notification
+
+
+def at(m, d, h=9):
+    return dt.datetime(2026, m, d, h, 0, tzinfo=TZ)
+
+
+# A complaint registered Monday 11-02: the GM office's "assign" is due Tuesday 11-03 23:59:59.
+
+
+def levels(c):
+    return sorted(ReminderNotice.objects.filter(complaint=c).values_list("level", flat=True))
+
+
+def test_nothing_before_the_deadline(org):
+    c = complaint(org)
+    assert sweep(at(11, 3, 23)).issued == []
+    assert levels(c) == []
+
+
+def test_reminder_then_manager_then_gm_at_plus_one_and_two_working_days(org):
+    c = complaint(org)
+    r = sweep(at(11, 4))
+    assert [(n.level, n.department.code) for n in r.issued] == [(0, "gm_office")]
+    to = set(Notification.objects.filter(kind="reminder_l0").values_list("to", flat=True))
+    assert to == {"gm@example.com", "dgm@example.com", "gmoffice@example.com"}
+
+    assert sweep(at(11, 4, 23)).issued == []  # still within the first extra working day
+    r = sweep(at(11, 5))
+    assert [n.level for n in r.issued] == [1]
+    to = set(Notification.objects.filter(kind="reminder_l1").values_list("to", flat=True))
+    assert to == {"gm@example.com", "dgm@example.com"}  # the GM office's managers
+
+    r = sweep(at(11, 6))
+    assert [n.level for n in r.issued] == [2]
+    assert set(Notification.objects.filter(kind="reminder_l2").values_list("to", flat=True)) == {
+        "gm@example.com"
+    }
+    assert levels(c) == [0, 1, 2]
+
+
+def test_escalation_skips_the_weekend(org):
+    c = complaint(org, now=at(11, 5))  # Thursday: due Friday 11-06
+    sweep(at(11, 7))  # Saturday
+    assert levels(c) == [0]
+    sweep(at(11, 8, 20))  # Sunday: no working day has passed since the deadline
+    assert levels(c) == [0]
+    sweep(at(11, 10))  # Tuesday: Monday has passed
+    assert levels(c) == [0, 1]
+
+
+def test_running_twice_at_the_same_now_issues_nothing_the_second_time(org):
+    complaint(org)
+    complaint(org)
+    out = io.StringIO()
+    call_command("sweep", now="2026-11-06T09:00+08:00", stdout=out)
+    assert "issued 6 notice(s)" in out.getvalue()
+    mails = Notification.objects.count()
+    out = io.StringIO()
+    call_command("sweep", now="2026-11-06T09:00+08:00", stdout=out)
+    assert "issued 0 notice(s)" in out.getvalue()
+    assert ReminderNotice.objects.count() == 6 and Notification.objects.count() == mails
+
+
+def test_a_bad_now_is_refused(org):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("sweep", now="tomorrow")
+
+
+def test_done_steps_get_no_reminder(org):
+    c = complaint(org)
+    actions.perform(c.number, "assign", by=org["gmoffice"], now=at(11, 3))
+    r = sweep(at(11, 4))
+    assert r.issued == []  # investigation is due 11-06
+
+
+def test_only_overdue_steps_in_one_indexed_query(org, django_assert_num_queries):
+    """The query count does not depend on the number of overdue steps (STYLE 8)."""
+    for _ in range(3):
+        complaint(org)
+    with django_assert_num_queries(QUERIES):
+        assert len(sweep(at(11, 4)).issued) == 3
+    for _ in range(12):
+        complaint(org)
+    with django_assert_num_queries(QUERIES):
+        assert len(sweep(at(11, 5)).issued) == 12 + 15  # the 12 new ones at level 0, all 15 at level 1
+    with django_assert_num_queries(QUERIES_NOTHING_NEW):
+        assert sweep(at(11, 5)).issued == []
+
+
+# settings, calendar, savepoint, overdue steps, issued notices, insert notices, members, insert mails, release
+QUERIES = 9
+# settings, calendar, savepoint, overdue steps, issued notices, release
+QUERIES_NOTHING_NEW = 6
+
+
+def test_the_overdue_query_uses_the_partial_index(org):
+    if connection.vendor != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    complaint(org)
+    qs = ComplaintStep.objects.filter(done_at__isnull=True, due_at__lt=at(11, 4)).order_by("due_at", "id")
+    assert "step_open_due_idx" in qs.explain()
+
+
+def test_lateness_inquiries_on_closing_only_for_late_steps(org):
+    """002 篇4 第十四条: after closing, each step finished late gets an inquiry to its department."""
+    c = complaint(org)  # assign due 11-03
+    n = c.number
+    actions.perform(n, "assign", by=org["gmoffice"], now=at(11, 3))  # on time; investigation due 11-06
+    actions.perform(n, "submit_investigation", by=org["quality"], now=at(11, 10), payload={
+        "cause": "burr", "valid": True, "responsible_department": "production"})  # fmt: skip  # late by 2
+    actions.perform(n, "submit_countermeasure", by=org["production"], now=at(11, 10, 15),
+                    payload={"analysis": "die", "action": "replace"})  # fmt: skip
+    actions.perform(n, "submit_proposal", by=org["sales"], now=at(11, 11),
+                    payload={"handling": "exchange", "loss_amount": "100"})  # fmt: skip
+    assert not LatenessInquiry.objects.exists()  # not before closing
+    actions.perform(
+        n, "submit_synthesis", by=org["gmoffice"], now=at(11, 16), payload={"opinion": "ok"}
+    )  # late
+    actions.perform(n, "approve", by=org["salesmgr"], now=at(11, 16, 11))
+    actions.perform(n, "record_reply", by=org["sales"], now=at(11, 16, 15),
+                    payload={"letter": "ok", "customer_accepts": True})  # fmt: skip
+    inquiries = {i.step.step: i for i in LatenessInquiry.objects.select_related("step", "department")}
+    assert set(inquiries) == {"investigation", "synthesis"}
+    assert inquiries["investigation"].department.code == "quality"
+    assert inquiries["investigation"].late_workdays == 2  # 11-09, 11-10
+    assert inquiries["synthesis"].department.code == "gm_office"
+    assert inquiries["synthesis"].late_workdays == 2  # due 11-12: 11-13, 11-16
+    assert Notification.objects.filter(kind="lateness_inquiry", to="qualitymgr@example.com").exists()
+
+
+def test_not_established_cases_get_inquiries_too(org):
+    c = complaint(org)
+    actions.perform(c.number, "assign", by=org["gmoffice"], now=at(11, 5))  # late (due 11-03)
+    actions.perform(c.number, "submit_investigation", by=org["quality"], now=at(11, 5, 12),
+                    payload={"cause": "misuse", "valid": False})  # fmt: skip
+    assert [i.step.step for i in LatenessInquiry.objects.all()] == ["assign"]
+
+
+# --- two sweeps at once on PostgreSQL --------------------------------------------------------
+
+
+@pytest.mark.pg
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_issue_each_notice_once(org):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks with SKIP LOCKED are PostgreSQL's; SQLite serialises writers")
+    from django.db import close_old_connections
+
+    for _ in range(40):
+        complaint(org, now=MONDAY)
+    now = at(11, 6)
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(sweep(now, batch=7))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    issued = sum(len(r.issued) for r in results)
+    assert issued == 120 == ReminderNotice.objects.count()  # 40 steps x 3 levels, each once
+    assert Notification.objects.filter(kind="reminder_l2").count() == 40
