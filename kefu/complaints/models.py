@@ -24,8 +24,12 @@ class Complaint(models.Model):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"))
     category = models.CharField(_("category"), max_length=16, choices=Category.choices)
-    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices, default=Severity.GENERAL)
-    validity = models.CharField(_("validity"), max_length=16, choices=Validity.choices, default=Validity.PENDING)
+    severity = models.CharField(
+        _("severity"), max_length=16, choices=Severity.choices, default=Severity.GENERAL
+    )
+    validity = models.CharField(
+        _("validity"), max_length=16, choices=Validity.choices, default=Validity.PENDING
+    )
 
     received_at = models.DateTimeField(_("received at"))
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
@@ -75,7 +79,9 @@ class Complaint(models.Model):
     supplier = models.CharField(_("responsible supplier"), max_length=200, blank=True)
     needs_rd = models.BooleanField(_("needs R&D opinion"), default=False)
     handling = models.CharField(_("handling"), max_length=16, choices=CustomerRequest.choices, blank=True)
-    loss_amount = models.DecimalField(_("loss amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    loss_amount = models.DecimalField(
+        _("loss amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("reopened from"),
@@ -133,7 +139,9 @@ class ComplaintStep(models.Model):
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     due_at = models.DateTimeField(_("due at"))
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
-    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     extended_days = models.PositiveSmallIntegerField(_("extended by working days"), default=0)
     data = models.JSONField(default=dict, blank=True)
 
@@ -141,7 +149,9 @@ class ComplaintStep(models.Model):
         ordering = ["started_at", "id"]
         indexes = [
             models.Index(fields=["due_at"], condition=Q(done_at__isnull=True), name="step_open_due_idx"),
-            models.Index(fields=["department", "due_at"], condition=Q(done_at__isnull=True), name="step_dept_open_idx"),
+            models.Index(
+                fields=["department", "due_at"], condition=Q(done_at__isnull=True), name="step_dept_open_idx"
+            ),
             models.Index(fields=["complaint", "started_at"], name="step_complaint_idx"),
         ]
         verbose_name = _("step")
@@ -168,7 +178,9 @@ class Attachment(models.Model):
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -192,7 +204,12 @@ class CustomerReply(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     followup = models.ForeignKey(
-        Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("new complaint")
+        Complaint,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("new complaint"),
     )
 
     class Meta:
@@ -251,7 +268,9 @@ class LatenessInquiry(models.Model):
         ordering = ["-issued_at", "-id"]
         indexes = [
             models.Index(
-                fields=["department", "issued_at"], condition=Q(answered_at__isnull=True), name="inquiry_open_idx"
+                fields=["department", "issued_at"],
+                condition=Q(answered_at__isnull=True),
+                name="inquiry_open_idx",
             ),
         ]
         verbose_name = _("lateness inquiry")
@@ -305,7 +324,9 @@ class ExtensionRequest(models.Model):
         ordering = ["requested_at", "id"]
         constraints = [
             # At most one undecided request per step.
-            models.UniqueConstraint(fields=["step"], condition=Q(decided_at__isnull=True), name="uniq_open_extension"),
+            models.UniqueConstraint(
+                fields=["step"], condition=Q(decided_at__isnull=True), name="uniq_open_extension"
+            ),
         ]
         verbose_name = _("extension request")
         verbose_name_plural = _("extension requests")

@@ -273,12 +273,14 @@ def _create(*, by, customer: Customer, now: dt.datetime, fields: dict, checked, 
         by=by,
         to_state=Status.REGISTERED,
         data={"customer": customer.code, "channel": complaint.channel, "attachments": len(checked)},
+        at=now,
     )
     audit.record(
         complaint,
         "acknowledge",
         by=by,
         data={"answer_by": complaint.answer_by.isoformat()},
+        at=now,
     )
     return complaint
 

@@ -59,7 +59,7 @@ def panel_context(user, complaint: Complaint, *, error: str = "", field: str = "
         "forms": [
             {
                 "name": name,
-                "label": workflow.ACTIONS[name].label,
+                "label": _(workflow.ACTIONS[name].label),
                 "inputs": forms_workflow.INPUTS[name],
                 "transition": workflow.ACTIONS[name].closes_step,
             }
@@ -119,7 +119,7 @@ def act(request, number: str, action: str):
         messages.error(request, exc.detail)
         return redirect(_back(request, number))
     text = _("%(action)s done: the case is now %(status)s.") % {
-        "action": workflow.ACTIONS[action].label,
+        "action": _(workflow.ACTIONS[action].label),
         "status": result.complaint.get_status_display(),
     }
     if result.followup is not None:
@@ -170,7 +170,7 @@ def work_list(request):
         if name and workflow.permitted(workflow.ACTIONS[name], s.complaint, user, sit):
             s.action = {
                 "name": name,
-                "label": workflow.ACTIONS[name].label,
+                "label": _(workflow.ACTIONS[name].label),
                 "inputs": forms_workflow.INPUTS[name],
             }
     return render(

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop as N_
+
 from kefu.core import access
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
 from kefu.core.errors import Conflict, Forbidden, NotFound
@@ -133,7 +135,7 @@ ACTIONS: dict[str, Action] = {
     for a in (
         Action(
             "assign",
-            "Assign to quality",
+            N_("Assign to quality"),
             (S.REGISTERED,),
             Who("department", D.GM_OFFICE),
             (Outcome(S.INVESTIGATING, Step.INVESTIGATION),),
@@ -142,7 +144,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit_investigation",
-            "Submit investigation",
+            N_("Submit investigation"),
             (S.INVESTIGATING,),
             Who("department", D.QUALITY),
             (
@@ -154,7 +156,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit_countermeasure",
-            "Submit countermeasure",
+            N_("Submit countermeasure"),
             (S.COUNTERMEASURE,),
             Who("step_owner"),
             (
@@ -168,7 +170,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit_rd_opinion",
-            "Submit R&D opinion",
+            N_("Submit R&D opinion"),
             (S.RD_REVIEW,),
             Who("department", D.RD),
             (Outcome(S.NEGOTIATION, Step.PROPOSAL),),
@@ -177,7 +179,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit_proposal",
-            "Submit handling proposal",
+            N_("Submit handling proposal"),
             (S.NEGOTIATION,),
             Who("department", D.SALES),
             (Outcome(S.SYNTHESIS, Step.SYNTHESIS),),
@@ -186,7 +188,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit_synthesis",
-            "Submit synthesis",
+            N_("Submit synthesis"),
             (S.SYNTHESIS,),
             Who("department", D.GM_OFFICE),
             (Outcome(S.APPROVAL, Step.APPROVAL),),
@@ -195,7 +197,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "approve",
-            "Approve",
+            N_("Approve"),
             (S.APPROVAL,),
             Who("authority"),
             (Outcome(S.REPLY, Step.REPLY),),
@@ -204,7 +206,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "send_back",
-            "Send back to sales",
+            N_("Send back to sales"),
             (S.APPROVAL,),
             Who("authority"),
             (Outcome(S.NEGOTIATION, Step.PROPOSAL),),
@@ -213,7 +215,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "record_reply",
-            "Record the customer's answer",
+            N_("Record the customer's answer"),
             (S.REPLY,),
             Who("department", D.SALES),
             (
@@ -230,7 +232,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "object",
-            "File an objection (签呈)",
+            N_("File an objection (签呈)"),
             ALL_OPEN,
             Who("any_member"),
             (Outcome(None),),
@@ -240,7 +242,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "request_extension",
-            "Request an extension",
+            N_("Request an extension"),
             ALL_OPEN,
             Who("step_owner"),
             (Outcome(None),),
@@ -251,7 +253,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "approve_extension",
-            "Decide on the extension",
+            N_("Decide on the extension"),
             ALL_OPEN,
             Who("step_manager"),
             (Outcome(None),),
@@ -262,7 +264,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "record_meeting_decision",
-            "Record the management meeting decision",
+            N_("Record the management meeting decision"),
             ALL_OPEN,
             Who("department", D.GM_OFFICE),
             (Outcome(None),),

@@ -237,7 +237,7 @@ def test_detail_shows_fields_acknowledgement_steps_history_and_workflow_panel(pa
     assert c.number in html and "P-77" in html and "华东机电" in html
     assert "2026-10-15" in html  # answer promised by (15 days, domestic)
     assert "2026-10-08 23:59" in html  # assign step due
-    assert "register" in html and "acknowledge" in html
+    assert "Registered" in html and "Acknowledged to the customer" in html
     assert 'class="thumb"' in html
     assert "complaints/_partials/workflow_panel.html" in [t.name for t in response.templates]
 
