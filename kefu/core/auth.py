@@ -35,5 +35,7 @@ class BearerAuth(HttpBearer):
 def issue_token(user, name: str = "") -> str:
     """Create a token for ``user`` and return its clear text (shown once)."""
     key = ApiToken.generate()
-    ApiToken.objects.create(user=user, name=name, prefix=key[3 : 3 + ApiToken.PREFIX_LEN], key_hash=ApiToken.hash(key))
+    ApiToken.objects.create(
+        user=user, name=name, prefix=key[3 : 3 + ApiToken.PREFIX_LEN], key_hash=ApiToken.hash(key)
+    )
     return key

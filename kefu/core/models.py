@@ -113,7 +113,9 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.object_type}:{self.object_id} {self.action}"
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.object_type}:{self.object_id} {self.action}"
+        )
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -188,7 +190,9 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     to = models.EmailField(_("to"), blank=True)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))

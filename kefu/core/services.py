@@ -12,8 +12,14 @@ from .models import ApiToken
 @transaction.atomic
 def create_token(user, *, name: str = "", by=None) -> str:
     key = issue_token(user, name=name)
-    audit.record(user, "token_created", by=by or user, object_type="user", object_id=user.get_username(),
-                 data={"name": name, "prefix": key[3 : 3 + ApiToken.PREFIX_LEN]})
+    audit.record(
+        user,
+        "token_created",
+        by=by or user,
+        object_type="user",
+        object_id=user.get_username(),
+        data={"name": name, "prefix": key[3 : 3 + ApiToken.PREFIX_LEN]},
+    )
     return key
 
 
@@ -25,6 +31,12 @@ def revoke_token(user, token_id: int, *, by=None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record(user, "token_revoked", by=by or user, object_type="user", object_id=user.get_username(),
-                     data={"prefix": token.prefix})
+        audit.record(
+            user,
+            "token_revoked",
+            by=by or user,
+            object_type="user",
+            object_id=user.get_username(),
+            data={"prefix": token.prefix},
+        )
     return token

@@ -23,7 +23,11 @@ def profile(request):
     return render(
         request,
         "core/profile.html",
-        {"tokens": tokens, "new_token": new_token, "memberships": request.user.memberships.select_related("department")},
+        {
+            "tokens": tokens,
+            "new_token": new_token,
+            "memberships": request.user.memberships.select_related("department"),
+        },
     )
 
 

@@ -11,9 +11,16 @@ from kefu.core.models import AuditEvent, Department
 def test_record_writes_who_what_from_to(org):
     dept = Department.objects.get(code="quality")
     with transaction.atomic():
-        ev = audit.record(dept, "rename", by=org["admin"], from_state="a", to_state="b", note="n", data={"x": 1})
+        ev = audit.record(
+            dept, "rename", by=org["admin"], from_state="a", to_state="b", note="n", data={"x": 1}
+        )
     ev.refresh_from_db()
-    assert (ev.actor_label, ev.object_type, ev.object_id, ev.action) == ("admin", "department", str(dept.pk), "rename")
+    assert (ev.actor_label, ev.object_type, ev.object_id, ev.action) == (
+        "admin",
+        "department",
+        str(dept.pk),
+        "rename",
+    )
     assert (ev.from_state, ev.to_state, ev.data) == ("a", "b", {"x": 1})
 
 
@@ -51,6 +58,10 @@ def test_the_database_refuses_raw_updates_and_deletes(org):
     with transaction.atomic():
         ev = audit.record(org["admin"], "x", by=org["admin"])
     for sql in ("UPDATE core_auditevent SET note = 'x'", "DELETE FROM core_auditevent"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
             cur.execute(sql)
     assert AuditEvent.objects.get(pk=ev.pk).note == ""

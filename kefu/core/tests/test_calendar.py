@@ -18,7 +18,11 @@ D = dt.date
         (D(2026, 10, 10), 1, D(2026, 10, 12)),  # Sunday 10-11 is a normal weekend day
         (D(2026, 11, 27), 1, D(2026, 11, 30)),  # Friday -> Monday
         (D(2026, 11, 30), 3, D(2026, 12, 3)),  # across a month boundary
-        (D(2026, 12, 31), 1, D(2027, 1, 1)),  # unpublished year: Mon-Fri fallback knows no New Year (a Friday)
+        (
+            D(2026, 12, 31),
+            1,
+            D(2027, 1, 1),
+        ),  # unpublished year: Mon-Fri fallback knows no New Year (a Friday)
         (D(2026, 10, 8), -1, D(2026, 9, 30)),  # backwards over the holiday
         (D(2026, 10, 3), 0, D(2026, 10, 8)),  # zero days on a holiday: the next working day
         (D(2026, 10, 8), 0, D(2026, 10, 8)),
@@ -52,7 +56,10 @@ def test_unpublished_year_falls_back_to_monday_to_friday_until_the_admin_enters_
     assert 2027 in missing_years(cal, range(2026, 2028))
     assert cal.is_workday(D(2027, 2, 8)) is True  # a Monday; no data for 2027 Spring Festival yet
     CalendarDay.objects.bulk_create(
-        [CalendarDay(date=D(2027, 2, 6) + dt.timedelta(days=i), is_workday=False, name="春节") for i in range(9)]
+        [
+            CalendarDay(date=D(2027, 2, 6) + dt.timedelta(days=i), is_workday=False, name="春节")
+            for i in range(9)
+        ]
     )
     cal = WorkCalendar.load()
     assert missing_years(cal, range(2026, 2028)) == []

@@ -11,7 +11,9 @@ def test_token_is_stored_hashed_and_authenticates(org, client):
     key = services.create_token(org["quality"], name="erp")
     token = ApiToken.objects.get(user=org["quality"])
     assert key not in (token.key_hash, token.prefix) and token.key_hash == ApiToken.hash(key)
-    r = client.get("/api/v1/calendar/is-workday", {"date": "2026-10-10"}, headers={"Authorization": f"Bearer {key}"})
+    r = client.get(
+        "/api/v1/calendar/is-workday", {"date": "2026-10-10"}, headers={"Authorization": f"Bearer {key}"}
+    )
     assert r.status_code == 200
 
 
@@ -20,7 +22,9 @@ def test_revoked_and_wrong_tokens_are_401(org, client):
     key = services.create_token(org["quality"])
     services.revoke_token(org["quality"], ApiToken.objects.get().pk)
     for header in (f"Bearer {key}", "Bearer kf_nonsense", "Basic abc"):
-        r = client.get("/api/v1/calendar/is-workday", {"date": "2026-10-10"}, headers={"Authorization": header})
+        r = client.get(
+            "/api/v1/calendar/is-workday", {"date": "2026-10-10"}, headers={"Authorization": header}
+        )
         assert r.status_code == 401, header
 
 
@@ -29,7 +33,9 @@ def test_inactive_user_token_is_401(org, client):
     key = services.create_token(org["quality"])
     org["quality"].is_active = False
     org["quality"].save()
-    r = client.get("/api/v1/calendar/is-workday", {"date": "2026-10-10"}, headers={"Authorization": f"Bearer {key}"})
+    r = client.get(
+        "/api/v1/calendar/is-workday", {"date": "2026-10-10"}, headers={"Authorization": f"Bearer {key}"}
+    )
     assert r.status_code == 401
 
 
