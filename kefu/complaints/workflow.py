@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from kefu.core import access
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
@@ -135,7 +135,7 @@ ACTIONS: dict[str, Action] = {
     for a in (
         Action(
             "assign",
-            N_("Assign to quality"),
+            gettext_noop("Assign to quality"),
             (S.REGISTERED,),
             Who("department", D.GM_OFFICE),
             (Outcome(S.INVESTIGATING, Step.INVESTIGATION),),
@@ -144,7 +144,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit_investigation",
-            N_("Submit investigation"),
+            gettext_noop("Submit investigation"),
             (S.INVESTIGATING,),
             Who("department", D.QUALITY),
             (
@@ -156,7 +156,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit_countermeasure",
-            N_("Submit countermeasure"),
+            gettext_noop("Submit countermeasure"),
             (S.COUNTERMEASURE,),
             Who("step_owner"),
             (
@@ -170,7 +170,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit_rd_opinion",
-            N_("Submit R&D opinion"),
+            gettext_noop("Submit R&D opinion"),
             (S.RD_REVIEW,),
             Who("department", D.RD),
             (Outcome(S.NEGOTIATION, Step.PROPOSAL),),
@@ -179,7 +179,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit_proposal",
-            N_("Submit handling proposal"),
+            gettext_noop("Submit handling proposal"),
             (S.NEGOTIATION,),
             Who("department", D.SALES),
             (Outcome(S.SYNTHESIS, Step.SYNTHESIS),),
@@ -188,7 +188,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "submit_synthesis",
-            N_("Submit synthesis"),
+            gettext_noop("Submit synthesis"),
             (S.SYNTHESIS,),
             Who("department", D.GM_OFFICE),
             (Outcome(S.APPROVAL, Step.APPROVAL),),
@@ -197,7 +197,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "approve",
-            N_("Approve"),
+            gettext_noop("Approve"),
             (S.APPROVAL,),
             Who("authority"),
             (Outcome(S.REPLY, Step.REPLY),),
@@ -206,7 +206,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "send_back",
-            N_("Send back to sales"),
+            gettext_noop("Send back to sales"),
             (S.APPROVAL,),
             Who("authority"),
             (Outcome(S.NEGOTIATION, Step.PROPOSAL),),
@@ -215,7 +215,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "record_reply",
-            N_("Record the customer's answer"),
+            gettext_noop("Record the customer's answer"),
             (S.REPLY,),
             Who("department", D.SALES),
             (
@@ -232,7 +232,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "object",
-            N_("File an objection (签呈)"),
+            gettext_noop("File an objection (签呈)"),
             ALL_OPEN,
             Who("any_member"),
             (Outcome(None),),
@@ -242,7 +242,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "request_extension",
-            N_("Request an extension"),
+            gettext_noop("Request an extension"),
             ALL_OPEN,
             Who("step_owner"),
             (Outcome(None),),
@@ -253,7 +253,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "approve_extension",
-            N_("Decide on the extension"),
+            gettext_noop("Decide on the extension"),
             ALL_OPEN,
             Who("step_manager"),
             (Outcome(None),),
@@ -264,7 +264,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "record_meeting_decision",
-            N_("Record the management meeting decision"),
+            gettext_noop("Record the management meeting decision"),
             ALL_OPEN,
             Who("department", D.GM_OFFICE),
             (Outcome(None),),

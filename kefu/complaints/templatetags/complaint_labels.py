@@ -1,7 +1,7 @@
 """Human labels for the codes kept in the audit trail (actions and states)."""
 
 from django import template
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from kefu.complaints import workflow
 from kefu.complaints.choices import Status
@@ -9,11 +9,11 @@ from kefu.complaints.choices import Status
 register = template.Library()
 
 _OTHER_ACTIONS = {
-    "register": N_("Registered"),
-    "acknowledge": N_("Acknowledged to the customer"),
-    "attach": N_("Attachments added"),
-    "reassign_customer": N_("Linked to another customer"),
-    "answer_inquiry": N_("Lateness inquiry answered"),
+    "register": gettext_noop("Registered"),
+    "acknowledge": gettext_noop("Acknowledged to the customer"),
+    "attach": gettext_noop("Attachments added"),
+    "reassign_customer": gettext_noop("Linked to another customer"),
+    "answer_inquiry": gettext_noop("Lateness inquiry answered"),
 }
 
 
