@@ -20,7 +20,9 @@ def _flush_lifts_append_only_triggers():
     original = SQLiteOps.sql_flush
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
-        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        statements = original(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
         guarded = [t for t in tables if t in _APPEND_ONLY]
         drops = [f"DROP TRIGGER IF EXISTS {t}_no_delete" for t in guarded]
         creates = [
@@ -65,8 +67,12 @@ def org(db):
     users = {}
     for username, memberships in ORG.items():
         users[username] = create_user(
-            username, password=PASSWORD, memberships=memberships, is_superuser=username == "admin",
-            is_staff=username == "admin", email=f"{username}@example.com",
+            username,
+            password=PASSWORD,
+            memberships=memberships,
+            is_superuser=username == "admin",
+            is_staff=username == "admin",
+            email=f"{username}@example.com",
         )
     return users
 

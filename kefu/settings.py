@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kefu.core",
     "kefu.customers",
     "kefu.complaints",
+    "kefu.search",
 ]
 
 MIDDLEWARE = [

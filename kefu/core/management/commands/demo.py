@@ -1,0 +1,83 @@
+"""``kefu demo``: load the demo organisation, customers and complaints (see kefu/core/demo.py)."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from kefu.core import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data: one user per role, about 40 customers and a year of complaints. "
+        "Missing users and customers are added; --complaints N adds N more complaints."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when any user exists (first start)"
+        )
+        parser.add_argument(
+            "--complaints",
+            type=int,
+            default=None,
+            metavar="N",
+            help=f"add N complaints (default: {demo.DEFAULT_COMPLAINTS} when there are none yet)",
+        )
+        parser.add_argument("--customers", type=int, default=demo.DEFAULT_CUSTOMERS, metavar="N")
+        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+        parser.add_argument(
+            "--no-workflow",
+            action="store_true",
+            help="leave the new complaints registered instead of moving them along the workflow (faster)",
+        )
+
+    def handle(self, *args, if_empty, complaints, customers, seed, no_workflow, verbosity, **options):
+        if complaints is not None and complaints < 0:
+            raise CommandError("--complaints must not be negative")
+        if customers < 0:
+            raise CommandError("--customers must not be negative")
+        if if_empty and get_user_model().objects.exists():
+            self.stdout.write("Users exist already: demo data not loaded.")
+        else:
+            bar = None
+            if verbosity > 0 and (complaints or 0) >= 1000:
+                bar = tqdm(total=complaints, unit="complaint", desc="complaints", file=self.stderr._out)
+
+            def progress(done: int) -> None:
+                if bar is not None:
+                    bar.update(done - bar.n)
+
+            try:
+                result = demo.load(
+                    customers=customers,
+                    complaints=complaints,
+                    seed=seed,
+                    workflow=not no_workflow,
+                    progress=progress,
+                    log=self.stdout.write if verbosity > 0 else None,
+                )
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            finally:
+                if bar is not None:
+                    bar.close()
+            states = "spread over the workflow" if result.workflow else "all registered"
+            self.stdout.write(
+                f"Demo data: {result.users} users, {result.customers} new customers, "
+                f"{result.complaints} new complaints ({states})."
+            )
+        if verbosity > 0:
+            self.print_logins()
+
+    def print_logins(self) -> None:
+        names = [u[0] for u in demo.USERS]
+        present = set(get_user_model().objects.filter(username__in=names).values_list("username", flat=True))
+        if not present:
+            return
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
+        for username, family, given, memberships in demo.USERS:
+            if username in present:
+                roles = ", ".join(f"{dept}/{role}" for dept, role in memberships)
+                self.stdout.write(f"  {username:<11} {roles:<30} {family}{given}")
