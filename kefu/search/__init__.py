@@ -1,0 +1,1 @@
+"""Chinese full-text index over complaint title and description (docs/performance.md)."""
