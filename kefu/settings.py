@@ -110,7 +110,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # real locking (threads in one process on :memory: fail instead of waiting).
     _db["TEST"] = {"NAME": str(VAR_DIR / "test_kefu.sqlite3")}
 else:
-    _db["CONN_MAX_AGE"] = int(os.environ.get("KEFU_CONN_MAX_AGE", "60"))
+    # Tests close connections after each request so the test database can be dropped.
+    _db["CONN_MAX_AGE"] = 0 if "pytest" in sys.modules else int(os.environ.get("KEFU_CONN_MAX_AGE", "60"))
     _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -22,7 +22,7 @@ class KefuErrorMiddleware:
 
 
 class LanguageMiddleware:
-    """zh-hans unless the user picked another language (cookie set by /i18n/setlang/).
+    """Pages: zh-hans unless the user picked another language (cookie set by /i18n/setlang/).
 
     Django's LocaleMiddleware would follow the browser's Accept-Language, so an
     English-language browser in a Chinese plant would get English by default.
@@ -32,12 +32,24 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        supported = {code for code, _name in settings.LANGUAGES}
-        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        language = (
+            self.api_language(request) if request.path.startswith("/api/") else self.page_language(request)
+        )
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
-        patch_vary_headers(response, ("Cookie",))
+        patch_vary_headers(response, ("Cookie", "Accept-Language"))
         return response
+
+    @staticmethod
+    def page_language(request) -> str:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        supported = {code for code, _name in settings.LANGUAGES}
+        return chosen if chosen in supported else settings.LANGUAGE_CODE
+
+    @staticmethod
+    def api_language(request) -> str:
+        """API messages are English for machines, Chinese when the client asks for it."""
+        wanted = request.headers.get("Accept-Language", "").lower()
+        return "zh-hans" if wanted.startswith("zh") else "en"

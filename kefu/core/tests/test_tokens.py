@@ -65,3 +65,19 @@ def test_openapi_is_published(client):
     r = client.get("/api/v1/openapi.json")
     assert r.status_code == 200
     assert "/api/v1/calendar/add-workdays" in r.json()["paths"]
+
+
+@pytest.mark.django_db
+def test_pages_speak_chinese_by_default_whatever_the_browser_asks(client):
+    r = client.get("/login/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert r.headers["Content-Language"] == "zh-hans"
+    assert "登录" in r.content.decode()
+    client.cookies["django_language"] = "en"
+    assert "Log in" in client.get("/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_api_messages_are_english_unless_chinese_is_asked_for(client):
+    assert client.get("/api/v1/calendar/is-workday").headers["Content-Language"] == "en"
+    r = client.get("/api/v1/calendar/is-workday", headers={"Accept-Language": "zh-CN"})
+    assert r.headers["Content-Language"] == "zh-hans"
