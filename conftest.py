@@ -37,6 +37,21 @@ def _flush_lifts_append_only_triggers():
     SQLiteOps.sql_flush = original
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (zh-hans).
+
+    A request activates its language (English for the API) and Django leaves it
+    active on the thread, so without this a service test would see the language
+    of whichever request ran before it.
+    """
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 PASSWORD = "kefu-test-pw"
 
 # username -> memberships; mirrors the demo users (kefu/core/demo.py)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
@@ -134,6 +135,6 @@ def get_complaint(request, number: str):
 def add_attachments(request, number: str, attachments: File[list[UploadedFile]]):
     complaint = selectors.get_complaint(request.user, number)
     if not attachments:
-        raise Invalid("choose at least one file", field="attachments")
+        raise Invalid(_("choose at least one file"), field="attachments")
     added = services.add_attachment(complaint, list(attachments), by=request.user)
     return Status(201, [_attachment(number, a) for a in added])

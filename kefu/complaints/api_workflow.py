@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from kefu.core.errors import Invalid
@@ -86,9 +87,9 @@ def _body(request) -> dict:
     try:
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
-        raise Invalid("the body is not valid JSON", field="body") from None
+        raise Invalid(_("the body is not valid JSON"), field="body") from None
     if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object", field="body")
+        raise Invalid(_("the body must be a JSON object"), field="body")
     return data
 
 
@@ -134,7 +135,7 @@ def my_actions(request, number: str):
         else None,
         "allowed": allowed,
         "actions": [
-            {"name": a, "label": workflow.ACTIONS[a].label, "fields": list(workflow.ACTIONS[a].fields)}
+            {"name": a, "label": workflow.label(a), "fields": list(workflow.ACTIONS[a].fields)}
             for a in allowed
         ],
     }

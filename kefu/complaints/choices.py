@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -19,7 +20,7 @@ class Channel(models.TextChoices):
 class Category(models.TextChoices):
     """R3.4"""
 
-    QUALITY = "quality", _("Quality")
+    QUALITY = "quality", pgettext_lazy("complaint category", "Quality")  # 品质, not the department
     NON_QUALITY = "non_quality", _("Non-quality (human-caused)")
 
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext
 
 from kefu.core import access
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
@@ -45,7 +46,11 @@ STEP_DEPARTMENT: dict[str, str | None] = {
 SALES_MANAGER = "sales_manager"
 DEPUTY_GM = "deputy_gm"
 GM = "gm"
-AUTHORITY_LABELS = {SALES_MANAGER: "sales manager", DEPUTY_GM: "deputy GM", GM: "GM"}
+AUTHORITY_LABELS = {
+    SALES_MANAGER: gettext_lazy("sales manager"),
+    DEPUTY_GM: gettext_lazy("deputy GM"),
+    GM: gettext_lazy("GM"),
+}
 AUTHORITY_DEPARTMENT = {SALES_MANAGER: D.SALES, DEPUTY_GM: D.GM_OFFICE, GM: D.GM_OFFICE}
 
 
@@ -90,12 +95,16 @@ class Who:
     def describe(self) -> str:
         if self.kind == "department":
             dept = D(self.department).label
-            return f"{dept}" if self.min_role == Role.CLERK else f"{dept} ({Role(self.min_role).label}+)"
+            if self.min_role == Role.CLERK:
+                return str(dept)
+            return _("%(department)s (%(role)s+)") % {"department": dept, "role": Role(self.min_role).label}
         return {
-            "step_owner": "owner department of the current step (+ GM office when a supplier is responsible)",
-            "step_manager": "manager of the current step's department, or an executive",
-            "authority": "authority matrix on the loss amount: sales manager / deputy GM / GM",
-            "any_member": "any department",
+            "step_owner": _(
+                "owner department of the current step (+ GM office when a supplier is responsible)"
+            ),
+            "step_manager": _("manager of the current step's department, or an executive"),
+            "authority": _("authority matrix on the loss amount: sales manager / deputy GM / GM"),
+            "any_member": _("any department"),
         }[self.kind]
 
 
@@ -299,31 +308,51 @@ class Situation:
     extra: dict = field(default_factory=dict)
 
 
-# name -> (precondition, refusal message, the condition in the docs)
+# name -> (precondition, refusal message, the condition in the docs); the texts are
+# lazy so that each reader (a page, the API, the English docs) gets its own language.
 GUARDS: dict[str, tuple[Callable[[object, Situation], bool], str, str]] = {
     "serious": (
         lambda c, s: c.severity == Severity.SERIOUS,
-        "only serious complaints go to the management meeting",
-        "serious complaints",
+        gettext_lazy("only serious complaints go to the management meeting"),
+        gettext_lazy("serious complaints"),
     ),
     "pending_extension": (
         lambda c, s: s.pending_extension,
-        "there is no extension request to decide",
-        "an extension request is waiting",
+        gettext_lazy("there is no extension request to decide"),
+        gettext_lazy("an extension request is waiting"),
     ),
     "no_pending_extension": (
         lambda c, s: not s.pending_extension,
-        "an extension request is already waiting",
-        "no extension request waiting",
+        gettext_lazy("an extension request is already waiting"),
+        gettext_lazy("no extension request waiting"),
     ),
 }
+
+
+def label(name: str) -> str:
+    """The action's human label in the active language (the code when unknown)."""
+    action = ACTIONS.get(name)
+    return _(action.label) if action is not None else name
+
+
+def labels(names) -> str:
+    """Action labels as one list, joined the way the active language lists things."""
+    return pgettext("list separator", ", ").join(label(n) for n in names)
+
+
+def status_label(code: str) -> str:
+    return str(Status(code).label) if code in Status.values else code
 
 
 def get(name: str) -> Action:
     try:
         return ACTIONS[name]
     except KeyError:
-        raise NotFound(f"unknown action {name!r}; actions: {', '.join(ACTIONS)}", field="action") from None
+        raise NotFound(
+            _("unknown action %(name)r; actions: %(actions)s")
+            % {"name": name, "actions": ", ".join(ACTIONS)},
+            field="action",
+        ) from None
 
 
 def state_actions(status: str) -> list[str]:
@@ -374,8 +403,12 @@ def require(complaint, name: str, user, sit: Situation) -> Action:
     if complaint.status not in action.from_states:
         allowed = state_actions(complaint.status)
         raise Conflict(
-            f"{name} is not allowed when the complaint is {complaint.status}; "
-            f"allowed now: {', '.join(allowed) or 'none (the case is closed)'}",
+            _("%(action)s is not allowed when the complaint is %(status)s; allowed now: %(allowed)s")
+            % {
+                "action": label(name),
+                "status": status_label(complaint.status),
+                "allowed": labels(allowed) or _("none (the case is closed)"),
+            },
             allowed=allowed,
             status=complaint.status,
         )
@@ -383,18 +416,32 @@ def require(complaint, name: str, user, sit: Situation) -> Action:
         check, message, _doc = GUARDS[action.guard]
         if not check(complaint, sit):
             allowed = [a for a in state_actions(complaint.status) if fits(ACTIONS[a], complaint, sit)]
-            raise Conflict(f"{name}: {message}; allowed now: {', '.join(allowed)}", allowed=allowed)
+            raise Conflict(
+                _("%(action)s: %(reason)s; allowed now: %(allowed)s")
+                % {"action": label(name), "reason": message, "allowed": labels(allowed)},
+                allowed=allowed,
+            )
     if not permitted(action, complaint, user, sit):
-        raise Forbidden(f"{name} may be taken by: {describe_who(action, complaint, sit)}")
+        raise Forbidden(
+            _("%(action)s may be taken by: %(who)s")
+            % {"action": label(name), "who": describe_who(action, complaint, sit)}
+        )
     return action
 
 
 def describe_who(action: Action, complaint, sit: Situation) -> str:
     if action.who.kind == "authority":
         level = required_authority(complaint.loss_amount, sit.settings)
-        return f"the {AUTHORITY_LABELS[level]} or above (loss amount {complaint.loss_amount or 0})"
+        return _("the %(level)s or above (loss amount %(amount)s)") % {
+            "level": AUTHORITY_LABELS[level],
+            "amount": complaint.loss_amount or 0,
+        }
     if action.who.kind in ("step_owner", "step_manager") and sit.step is not None:
-        return f"{action.who.describe()}: {', '.join(sorted(step_owners(complaint, sit.step)))}"
+        owners = pgettext("list separator", ", ").join(
+            str(D(code).label) if code in D.values else code
+            for code in sorted(step_owners(complaint, sit.step))
+        )
+        return _("%(who)s: %(departments)s") % {"who": action.who.describe(), "departments": owners}
     return action.who.describe()
 
 

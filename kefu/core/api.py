@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from .errors import Invalid
@@ -22,7 +23,7 @@ class WorkdayOut(Schema):
 @router.get("/add-workdays", response=DateOut, summary="Add working days to a date")
 def add_workdays(request, start: dt.date, days: int):
     if abs(days) > MAX_SPAN_DAYS:
-        raise Invalid(f"must be between -{MAX_SPAN_DAYS} and {MAX_SPAN_DAYS}", field="days")
+        raise Invalid(_("must be between -%(n)d and %(n)d") % {"n": MAX_SPAN_DAYS}, field="days")
     return {"date": WorkCalendar.load().add_workdays(start, days)}
 
 

@@ -1,12 +1,13 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DepartmentCode(models.TextChoices):
     """Stable department codes used by the API (SPEC glossary)."""
 
     SALES = "sales", _("Sales / customer service")
-    QUALITY = "quality", _("Quality")
+    QUALITY = "quality", pgettext_lazy("department", "Quality")  # 品质部, not the category
     GM_OFFICE = "gm_office", _("GM office")
     PRODUCTION = "production", _("Production")
     RD = "rd", _("R&D")

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import audit
 from .auth import issue_token
@@ -27,7 +28,7 @@ def create_token(user, *, name: str = "", by=None) -> str:
 def revoke_token(user, token_id: int, *, by=None) -> ApiToken:
     token = ApiToken.objects.select_for_update().filter(pk=token_id, user=user).first()
     if token is None:
-        raise NotFound("no such token", field="token")
+        raise NotFound(_("no such token"), field="token")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

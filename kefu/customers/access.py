@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kefu.core import access as core_access
 from kefu.core.choices import DepartmentCode, Role
@@ -105,7 +106,7 @@ def access_customer(user, code: str, *, action: str = AccessAction.VIEW, request
     """
     customer = Customer.objects.select_related("owner").filter(code=code).first()
     if customer is None:
-        raise NotFound(f"no customer with code {code}", field="customer")
+        raise NotFound(_("no customer with code %(code)s") % {"code": code}, field="customer")
     if not may_read(user, customer):
         _log(
             user,
@@ -115,7 +116,7 @@ def access_customer(user, code: str, *, action: str = AccessAction.VIEW, request
             request=request,
         )
         raise Forbidden(
-            "you may not read this customer record; ask a sales manager for a grant", field="customer"
+            _("you may not read this customer record; ask a sales manager for a grant"), field="customer"
         )
     _log(user, customer, action, request=request)
     return customer
@@ -130,4 +131,4 @@ def require_export(user, *, detail: str = "", request=None) -> None:
     """Refuse (and log the refusal) an export by a user without the permission."""
     if not can_export(user):
         _log(user, None, AccessAction.DENIED, detail=f"export: no permission; {detail}", request=request)
-        raise Forbidden("exporting customer records needs the export permission", field="export")
+        raise Forbidden(_("exporting customer records needs the export permission"), field="export")

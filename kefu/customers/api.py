@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from kefu.core.errors import Invalid
@@ -47,9 +48,9 @@ def list_customers(
     page_size: int = 50,
 ):
     if page < 1:
-        raise Invalid("must be 1 or more", field="page")
+        raise Invalid(_("must be 1 or more"), field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise Invalid(f"must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
+        raise Invalid(_("must be between 1 and %(n)d") % {"n": MAX_PAGE_SIZE}, field="page_size")
     filters = {"q": q, "grade": grade, "region": region, "owner": owner, "key": key}
     qs = selectors.customer_list(request.user, filters)
     start = (page - 1) * page_size

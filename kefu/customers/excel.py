@@ -16,6 +16,7 @@ from datetime import date, datetime
 import openpyxl
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -164,7 +165,7 @@ def _column_map(first: tuple, second: tuple | None) -> tuple[dict[str, int], int
             found[key] = i
     if "code" in found and "name" in found:
         return found, 2
-    raise Invalid("the first row must be the template's header (客户编号, 客户名称, ...)", field="file")
+    raise Invalid(_("the first row must be the template's header (客户编号, 客户名称, ...)"), field="file")
 
 
 def _open(file):
@@ -173,7 +174,7 @@ def _open(file):
         return wb.worksheets[0]
     except Exception as exc:  # zip, XML or format errors: all mean "not a readable .xlsx"
         raise Invalid(
-            "not a readable Excel .xlsx workbook; download the template and fill it in", field="file"
+            _("not a readable Excel .xlsx workbook; download the template and fill it in"), field="file"
         ) from exc
 
 
@@ -196,7 +197,7 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], report: ImportReport) -> 
         contact = {k.removeprefix("contact_"): values.get(k, "") for k in CONTACT_KEYS}
         if not any(values.get(k) for k in CUSTOMER_KEYS):
             if not items:
-                err(n, "contact_name", "a contact row needs a customer row above it")
+                err(n, "contact_name", _("a contact row needs a customer row above it"))
                 continue
             _clean, errors = services.clean_contacts([contact])
             for fieldname, message in errors:
@@ -208,12 +209,12 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], report: ImportReport) -> 
         region = values.get("region", "")
         data["region"] = REGIONS.get(region.lower(), "?" if region else "domestic")
         if data["region"] == "?":
-            err(n, "region", "must be 国内 or 国外 (domestic / foreign)")
+            err(n, "region", _("must be 国内 or 国外 (domestic / foreign)"))
             data.pop("region")
         data["grade"] = data.get("grade", "").upper()
         key = values.get("is_key", "").lower()
         if key and key not in YES | NO:
-            err(n, "is_key", "must be 是 or 否 (yes / no, 1 / 0)")
+            err(n, "is_key", _("must be 是 or 否 (yes / no, 1 / 0)"))
         data["is_key"] = key in YES
         data["owner"] = values.get("owner", "")
         clean, errors = services.clean_fields(data, owner_lookup=lookup)
@@ -222,7 +223,11 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], report: ImportReport) -> 
         code = clean.get("code")
         if code:
             if code in first_row_of:
-                err(n, "code", f"{code} is already in row {first_row_of[code]}")
+                err(
+                    n,
+                    "code",
+                    _("%(code)s is already in row %(row)d") % {"code": code, "row": first_row_of[code]},
+                )
             else:
                 first_row_of[code] = n
         contacts = []
@@ -237,7 +242,7 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], report: ImportReport) -> 
     for i in range(0, len(codes), 500):
         taken.update(Customer.objects.filter(code__in=codes[i : i + 500]).values_list("code", flat=True))
     for code in sorted(taken, key=first_row_of.get):
-        err(first_row_of[code], "code", f"a customer with code {code} already exists")
+        err(first_row_of[code], "code", _("a customer with code %(code)s already exists") % {"code": code})
     order = {c.header: i for i, c in enumerate(COLUMNS)}
     report.errors.sort(key=lambda e: (e.row, order.get(e.column, len(order))))
     return items
@@ -248,7 +253,7 @@ def read_rows(file, progress=None) -> list[tuple[int, dict[str, str]]]:
     it = ws.iter_rows(values_only=True)
     first = next(it, None)
     if first is None:
-        raise Invalid("the workbook is empty", field="file")
+        raise Invalid(_("the workbook is empty"), field="file")
     second = next(it, None)
     columns, start = _column_map(first, second)
     pending = [] if start == 3 or second is None else [second]
@@ -257,7 +262,7 @@ def read_rows(file, progress=None) -> list[tuple[int, dict[str, str]]]:
     rows = []
     for offset, raw in enumerate(source):
         if len(rows) >= MAX_ROWS:
-            raise Invalid(f"at most {MAX_ROWS} rows per file", field="file")
+            raise Invalid(_("at most %(n)d rows per file") % {"n": MAX_ROWS}, field="file")
         values = {key: _text(raw[i]) if i < len(raw) else "" for key, i in columns.items()}
         if any(values.values()):
             rows.append((start + offset, values))
@@ -279,7 +284,7 @@ def import_customers(file, *, by, progress=None) -> ImportReport:
     rows = read_rows(file, progress)
     report = ImportReport(rows=len(rows))
     if not rows:
-        report.errors.append(RowError(0, "file", "no customer rows found"))
+        report.errors.append(RowError(0, "file", _("no customer rows found")))
         return report
     items = check_rows(rows, report)
     if report.ok:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.core.choices import DepartmentCode
 
@@ -73,8 +74,8 @@ class CustomerForm(forms.Form):
 
 class ContactForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    name = forms.CharField(label=_("Name"), max_length=100)
-    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100)
+    title = forms.CharField(label=pgettext_lazy("job title", "Title"), max_length=100, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
     mobile = forms.CharField(label=_("Mobile"), max_length=50, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)

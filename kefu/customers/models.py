@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .choices import AccessAction, Grade, Region
@@ -52,8 +53,8 @@ class Customer(models.Model):
 
 class Contact(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(_("name"), max_length=100)
-    title = models.CharField(_("title"), max_length=100, blank=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
+    title = models.CharField(pgettext_lazy("job title", "title"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True, db_index=True)
     mobile = models.CharField(_("mobile"), max_length=50, blank=True, db_index=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -71,6 +72,9 @@ class Contact(models.Model):
 class GradeChange(models.Model):
     """History of grade re-evaluations with their reasons (R2.2)."""
 
+    # The reason stored on a customer's first row; data, translated only when shown.
+    INITIAL_REASON = "initial grade"
+
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="grade_changes")
     from_grade = models.CharField(max_length=1, choices=Grade.choices, blank=True)
     to_grade = models.CharField(max_length=1, choices=Grade.choices)
@@ -87,6 +91,11 @@ class GradeChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.from_grade or '-'} -> {self.to_grade}"
+
+    @property
+    def reason_display(self) -> str:
+        """The reason as the reader should see it: the stored initial reason in their language."""
+        return gettext("initial grade") if self.reason == self.INITIAL_REASON else self.reason
 
 
 class CustomerGrant(models.Model):

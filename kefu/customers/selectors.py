@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from kefu.core.errors import Invalid
 
@@ -47,11 +48,11 @@ def parse_filters(data: Mapping | CustomerFilters | None) -> CustomerFilters:
 
     grade, region, key_text = get("grade").upper(), get("region"), get("key").lower()
     if grade and grade not in Grade.values:
-        raise Invalid("must be A, B, C or D", field="grade")
+        raise Invalid(_("must be A, B, C or D"), field="grade")
     if region and region not in Region.values:
-        raise Invalid("must be domestic or foreign", field="region")
+        raise Invalid(_("must be domestic or foreign"), field="region")
     if key_text and key_text not in TRUE_WORDS | FALSE_WORDS:
-        raise Invalid("must be 1 (key customers) or 0 (others)", field="key")
+        raise Invalid(_("must be 1 (key customers) or 0 (others)"), field="key")
     key = None if not key_text else key_text in TRUE_WORDS
     return CustomerFilters(q=get("q")[:100], grade=grade, region=region, owner=get("owner"), key=key)
 

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from kefu.core import access as core_access
 from kefu.core import audit
@@ -36,7 +37,7 @@ TEXT_FIELDS = {
 }
 CONTACT_FIELDS = {"name": 100, "title": 100, "phone": 50, "mobile": 50, "email": 254}
 EDITABLE = set(TEXT_FIELDS) | {"region", "is_key", "owner"}
-INITIAL_GRADE_REASON = "initial grade"
+INITIAL_GRADE_REASON = GradeChange.INITIAL_REASON  # stored as is; GradeChange.reason_display translates it
 
 Errors = list[tuple[str, str]]
 
@@ -67,45 +68,45 @@ def clean_fields(data: dict, *, partial: bool = False, owner_lookup=None) -> tup
     if not partial or "code" in data:
         code = _text(data.get("code"))
         if not code:
-            errors.append(("code", "required"))
+            errors.append(("code", _("required")))
         elif len(code) > 32:
-            errors.append(("code", "at most 32 characters"))
+            errors.append(("code", _("at most %(n)d characters") % {"n": 32}))
         elif not CODE_RE.match(code) or code.lower() in RESERVED_CODES:
-            errors.append(("code", "letters, digits, '.', '-' and '_' only, and not new/import/export"))
+            errors.append(("code", _("letters, digits, '.', '-' and '_' only, and not new/import/export")))
         else:
             clean["code"] = code
     if not partial or "name" in data:
         if not _text(data.get("name")):
-            errors.append(("name", "required"))
+            errors.append(("name", _("required")))
     for field, limit in TEXT_FIELDS.items():
         if field in data:
             value = _text(data.get(field))
             if len(value) > limit:
-                errors.append((field, f"at most {limit} characters"))
+                errors.append((field, _("at most %(n)d characters") % {"n": limit}))
             elif value or field != "name":
                 clean[field] = value
     if not partial or "region" in data:
         region = _text(data.get("region")) or Region.DOMESTIC
         if region not in Region.values:
-            errors.append(("region", "must be domestic or foreign"))
+            errors.append(("region", _("must be domestic or foreign")))
         else:
             clean["region"] = region
     if not partial or "grade" in data:
         grade = _text(data.get("grade")) or Grade.C
         if grade not in Grade.values:
-            errors.append(("grade", "must be A, B, C or D"))
+            errors.append(("grade", _("must be A, B, C or D")))
         else:
             clean["grade"] = grade
     if not partial or "is_key" in data:
         value = data.get("is_key", False)
         if not isinstance(value, bool):
-            errors.append(("is_key", "must be true or false"))
+            errors.append(("is_key", _("must be true or false")))
         else:
             clean["is_key"] = value
     if "owner" in data:
         owner = find_owner(data["owner"], owner_lookup)
         if data["owner"] not in (None, "") and owner is None:
-            errors.append(("owner", f"no active user named {_text(data['owner'])}"))
+            errors.append(("owner", _("no active user named %(name)s") % {"name": _text(data["owner"])}))
         else:
             clean["owner"] = owner
     return clean, errors
@@ -118,15 +119,15 @@ def clean_contacts(contacts: Iterable[dict] | None) -> tuple[list[dict], Errors]
     for i, raw in enumerate(contacts or []):
         item = {field: _text(raw.get(field)) for field in CONTACT_FIELDS}
         if not item["name"]:
-            errors.append((f"contacts.{i}.name", "required"))
+            errors.append((f"contacts.{i}.name", _("required")))
         for field, limit in CONTACT_FIELDS.items():
             if len(item[field]) > limit:
-                errors.append((f"contacts.{i}.{field}", f"at most {limit} characters"))
+                errors.append((f"contacts.{i}.{field}", _("at most %(n)d characters") % {"n": limit}))
         if item["email"]:
             try:
                 validate_email(item["email"])
             except ValidationError:
-                errors.append((f"contacts.{i}.email", "not a valid e-mail address"))
+                errors.append((f"contacts.{i}.email", _("not a valid e-mail address")))
         item["id"] = raw.get("id")
         item["is_primary"] = bool(raw.get("is_primary"))
         clean.append(item)
@@ -168,7 +169,9 @@ def create_customer(*, by, contacts: list[dict] | None = None, source: str = "fo
     record is theirs, so they do not lose sight of it at once (R1.2).
     """
     if not access.can_edit(by):
-        raise Forbidden("only sales, sales managers and executives create customer records", field="customer")
+        raise Forbidden(
+            _("only sales, sales managers and executives create customer records"), field="customer"
+        )
     fields.setdefault("owner", None)
     clean, errors = clean_fields(fields)
     contact_list, contact_errors = clean_contacts(contacts)
@@ -177,14 +180,14 @@ def create_customer(*, by, contacts: list[dict] | None = None, source: str = "fo
         if clean["owner"] is None:
             clean["owner"] = by
         elif clean["owner"].pk != by.pk:
-            raise Forbidden("a sales clerk may only create customers they own", field="owner")
+            raise Forbidden(_("a sales clerk may only create customers they own"), field="owner")
     if Customer.objects.filter(code=clean["code"]).exists():
-        raise Conflict("a customer with this code already exists", field="code")
+        raise Conflict(_("a customer with this code already exists"), field="code")
     try:
         with transaction.atomic():
             return _insert(clean, contact_list, by=by, source=source)
     except IntegrityError as exc:  # a concurrent create with the same code
-        raise Conflict("a customer with this code already exists", field="code") from exc
+        raise Conflict(_("a customer with this code already exists"), field="code") from exc
 
 
 def _sync_contacts(customer: Customer, contacts: list[dict]) -> dict:
@@ -198,7 +201,9 @@ def _sync_contacts(customer: Customer, contacts: list[dict]) -> dict:
             try:
                 contact = existing[int(pk)]
             except (KeyError, ValueError, TypeError):
-                raise Invalid(f"no contact {pk} on this customer", field="contacts") from None
+                raise Invalid(
+                    _("no contact %(id)s on this customer") % {"id": pk}, field="contacts"
+                ) from None
             kept.add(contact.pk)
             if any(getattr(contact, k) != v for k, v in values.items()):
                 for k, v in values.items():
@@ -224,14 +229,14 @@ def update_customer(customer: Customer, *, by, contacts: list[dict] | None = Non
     manager or an executive.
     """
     if not access.can_edit(by) or not access.may_read(by, customer):
-        raise Forbidden("you may not change this customer record", field="customer")
+        raise Forbidden(_("you may not change this customer record"), field="customer")
     if "grade" in changes:
-        raise Invalid("change the grade with a grade re-evaluation and its reason", field="grade")
+        raise Invalid(_("change the grade with a grade re-evaluation and its reason"), field="grade")
     if "code" in changes and _text(changes.pop("code")) != customer.code:
-        raise Invalid("the code of a customer cannot be changed", field="code")
+        raise Invalid(_("the code of a customer cannot be changed"), field="code")
     unknown = set(changes) - EDITABLE
     if unknown:
-        raise Invalid("not a customer field", field=sorted(unknown)[0])
+        raise Invalid(_("not a customer field"), field=sorted(unknown)[0])
     clean, errors = clean_fields(changes, partial=True)
     contact_list, contact_errors = clean_contacts(contacts) if contacts is not None else ([], [])
     _raise_first(errors + contact_errors)
@@ -244,7 +249,7 @@ def update_customer(customer: Customer, *, by, contacts: list[dict] | None = Non
             if (old.pk if old else None) == (value.pk if value else None):
                 continue
             if not access.can_manage(by):
-                raise Forbidden("only a sales manager or an executive reassigns a customer", field="owner")
+                raise Forbidden(_("only a sales manager or an executive reassigns a customer"), field="owner")
             diff[field] = [_owner_name(old), _owner_name(value)]
         elif old == value:
             continue
@@ -268,16 +273,16 @@ def update_customer(customer: Customer, *, by, contacts: list[dict] | None = Non
 def change_grade(customer: Customer, grade: str, reason: str, by) -> Customer:
     """Re-evaluate a customer's grade; every change is kept with its reason (R2.2, 002 篇1 第二条)."""
     if not access.can_edit(by) or not access.may_read(by, customer):
-        raise Forbidden("you may not re-grade this customer", field="customer")
+        raise Forbidden(_("you may not re-grade this customer"), field="customer")
     grade = _text(grade).upper()
     reason = _text(reason)
     if grade not in Grade.values:
-        raise Invalid("must be A, B, C or D", field="grade")
+        raise Invalid(_("must be A, B, C or D"), field="grade")
     if not reason:
-        raise Invalid("a grade change needs a reason", field="reason")
+        raise Invalid(_("a grade change needs a reason"), field="reason")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.grade == grade:
-        raise Conflict(f"the customer already has grade {grade}", field="grade")
+        raise Conflict(_("the customer already has grade %(grade)s") % {"grade": grade}, field="grade")
     old = customer.grade
     customer.grade = grade
     customer.save(update_fields=["grade", "updated_at"])
@@ -293,15 +298,15 @@ def grant_access(customer: Customer, user, *, by, reason: str) -> CustomerGrant:
     """Let ``user`` read a customer they do not own; only a sales manager or an executive grants (R1.2)."""
     if not access.can_manage(by):
         raise Forbidden(
-            "only a sales manager or an executive grants access to a customer record", field="user"
+            _("only a sales manager or an executive grants access to a customer record"), field="user"
         )
     if user is None or not user.is_active:
-        raise Invalid("no such active user", field="user")
+        raise Invalid(_("no such active user"), field="user")
     reason = _text(reason)
     if not reason:
-        raise Invalid("a grant needs a reason", field="reason")
+        raise Invalid(_("a grant needs a reason"), field="reason")
     if CustomerGrant.objects.filter(customer=customer, user=user).exists():
-        raise Conflict(f"{user.get_username()} already has access", field="user")
+        raise Conflict(_("%(user)s already has access") % {"user": user.get_username()}, field="user")
     grant = CustomerGrant.objects.create(customer=customer, user=user, granted_by=by, reason=reason[:200])
     audit.record(customer, "grant_access", by=by, note=reason, data={"user": user.get_username()})
     return grant
@@ -312,11 +317,11 @@ def revoke_access(customer: Customer, user, *, by) -> None:
     """Withdraw a grant; the same people who grant may revoke (R1.2)."""
     if not access.can_manage(by):
         raise Forbidden(
-            "only a sales manager or an executive revokes access to a customer record", field="user"
+            _("only a sales manager or an executive revokes access to a customer record"), field="user"
         )
-    deleted, _ = CustomerGrant.objects.filter(customer=customer, user=user).delete()
+    deleted, _rows = CustomerGrant.objects.filter(customer=customer, user=user).delete()
     if not deleted:
-        raise NotFound("this user has no grant on this customer", field="user")
+        raise NotFound(_("this user has no grant on this customer"), field="user")
     audit.record(customer, "revoke_access", by=by, data={"user": user.get_username()})
 
 
@@ -328,11 +333,13 @@ def import_checked(items: list[tuple[dict, list[dict]]], *, by, progress=None) -
     assigned to their owners, not taken by whoever uploads them).
     """
     if not access.can_manage(by):
-        raise Forbidden("only a sales manager or an executive imports customer records", field="file")
+        raise Forbidden(_("only a sales manager or an executive imports customer records"), field="file")
     codes = [clean["code"] for clean, _contacts in items]
     taken = set(Customer.objects.filter(code__in=codes).values_list("code", flat=True)) if codes else set()
     if taken:
-        raise Conflict(f"customers already exist: {', '.join(sorted(taken)[:10])}", field="code")
+        raise Conflict(
+            _("customers already exist: %(codes)s") % {"codes": ", ".join(sorted(taken)[:10])}, field="code"
+        )
     rows = progress(items, total=len(items), desc="save") if progress else items
     try:
         with transaction.atomic():
@@ -340,6 +347,6 @@ def import_checked(items: list[tuple[dict, list[dict]]], *, by, progress=None) -
                 _insert(clean, contacts, by=by, source="import")
     except IntegrityError as exc:
         raise Conflict(
-            "a customer code was registered meanwhile; check the file again", field="code"
+            _("a customer code was registered meanwhile; check the file again"), field="code"
         ) from exc
     return len(items)

@@ -235,7 +235,7 @@ def customer_revoke(request, code: str, username: str):
     user = get_user_model().objects.filter(username=username).first()
     try:
         if user is None:
-            raise NotFound("no such user", field="user")
+            raise NotFound(_("no such user"), field="user")
         services.revoke_access(customer, user, by=request.user)
     except KefuError as exc:
         messages.error(request, exc.detail)

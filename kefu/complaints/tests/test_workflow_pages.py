@@ -46,11 +46,30 @@ def test_htmx_post_returns_the_refreshed_panel(page, org):
 def test_a_refused_action_shows_the_reason_and_changes_nothing(page, org):
     c = walk_to(org, complaint(org), "approval", loss="20000.00")
     r = page("sales").post(f"/complaints/work/{c.number}/act/approve/", {}, HTTP_HX_REQUEST="true")
-    assert r.status_code == 200 and "approve may be taken by" in r.content.decode()
+    assert (
+        r.status_code == 200
+        and "“核准”只能由以下人员执行：副总经理或以上（损失金额 20000.00）" in r.content.decode()
+    )
     r = page("salesmgr").post(f"/complaints/work/{c.number}/act/approve/", {})
     assert r.status_code == 302
     c.refresh_from_db()
     assert c.status == "approval"
+
+
+def test_refused_action_names_the_allowed_actions_by_their_chinese_labels(page, org):
+    """A page shows the 409 in Chinese: the action, the state and the allowed actions by label, not code."""
+    c = complaint(org)  # registered
+    r = page("gmoffice").post(f"/complaints/work/{c.number}/act/submit_investigation/", {"cause": "x"},
+                              HTTP_HX_REQUEST="true")  # fmt: skip
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert (
+        "客诉处于“已登记”状态，不能执行“提交调查结果”；目前可执行："
+        "分派给品质部、提出异议（签呈）、申请延期、审核延期申请、记录经理办公会决议"
+    ) in html
+    assert "submit_investigation is not allowed" not in html and "allowed now" not in html
+    c.refresh_from_db()
+    assert c.status == "registered"
 
 
 def test_missing_field_is_named(page, org):
@@ -58,6 +77,7 @@ def test_missing_field_is_named(page, org):
     r = page("quality").post(f"/complaints/work/{c.number}/act/submit_investigation/", {"valid": "true"},
                              HTTP_HX_REQUEST="true")  # fmt: skip
     assert 'data-field="cause"' in r.content.decode()
+    assert "cause: 不能为空" in r.content.decode()  # pydantic's string_too_short, translated
 
 
 def test_quality_submits_the_investigation_from_the_work_list(page, org):

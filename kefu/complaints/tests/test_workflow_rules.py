@@ -25,6 +25,30 @@ def post(api, user, number, action, body, raw=None):
     )
 
 
+def test_api_409_keeps_the_allowed_codes_whatever_the_language(api, org):
+    """The API contract: ``allowed`` and ``status`` are codes; only ``detail`` is translated."""
+    c = complaint(org)  # registered
+    codes = ["assign", "object", "request_extension", "approve_extension", "record_meeting_decision"]
+    r = post(api, "gm", c.number, "submit_investigation", {"cause": "x", "valid": True})
+    assert r.status_code == 409
+    assert r.json()["allowed"] == codes and r.json()["status"] == "registered"
+    assert r.json()["detail"] == (
+        "Submit investigation is not allowed when the complaint is Registered; allowed now: Assign to quality, "
+        "File an objection (签呈), Request an extension, Decide on the extension, "
+        "Record the management meeting decision"
+    )
+    r = api("gm").post(
+        f"/api/v1/complaints/{c.number}/actions/submit_investigation",
+        data=json.dumps({"cause": "x", "valid": True}),
+        content_type="application/json",
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert r.status_code == 409 and r.json()["allowed"] == codes and r.json()["status"] == "registered"
+    assert r.json()["detail"].startswith(
+        "客诉处于“已登记”状态，不能执行“提交调查结果”；目前可执行：分派给品质部、"
+    )
+
+
 # --- authority matrix (R1.3) ------------------------------------------------------
 
 # loss amount -> (the lowest who may approve, the highest who may not)
@@ -45,7 +69,7 @@ def test_authority_matrix_at_below_and_above_each_threshold(api, org, loss, lowe
     assert c.loss_amount == Decimal(loss)
     r = post(api, refused, c.number, "approve", {})
     assert r.status_code == 403, r.content  # refused, not warned
-    assert r.json()["detail"].startswith("approve may be taken by")
+    assert r.json()["detail"].startswith("Approve may be taken by: the ")
     c.refresh_from_db()
     assert c.status == "approval"
     r = post(api, lowest, c.number, "approve", {"note": "ok"})
@@ -136,32 +160,57 @@ def test_a_clerk_cannot_approve_an_extension(org):
 # --- input errors: 422 naming the field, 404, 401; never 500 -------------------------------
 
 
+HANDLINGS = "return, exchange, allowance, compensation, explanation, rework"
+
+
 @pytest.mark.parametrize(
-    ("action", "state", "user", "body", "field"),
+    ("action", "state", "user", "body", "detail"),
     [
-        ("submit_investigation", "investigating", "quality", {"valid": True}, "cause"),
-        ("submit_investigation", "investigating", "quality", {"cause": "x"}, "valid"),
-        ("submit_investigation", "investigating", "quality", {"cause": "x", "valid": "maybe"}, "valid"),
-        ("submit_countermeasure", "countermeasure", "production", {"analysis": "x", "action": " "}, "action"),
+        ("submit_investigation", "investigating", "quality", {"valid": True}, "cause: required"),
+        ("submit_investigation", "investigating", "quality", {"cause": "x"}, "valid: required"),
+        ("submit_investigation", "investigating", "quality", {"cause": "x", "valid": "maybe"},
+         "valid: expected true or false"),
+        ("submit_countermeasure", "countermeasure", "production", {"analysis": "x", "action": " "},
+         "action: must not be empty"),
         ("submit_countermeasure", "countermeasure", "production",
-         {"analysis": "x", "action": "y", "production_date": "yesterday"}, "production_date"),
-        ("submit_proposal", "negotiation", "sales", {"handling": "gift", "loss_amount": "1"}, "handling"),
-        ("submit_proposal", "negotiation", "sales", {"handling": "return", "loss_amount": "-1"}, "loss_amount"),
-        ("submit_proposal", "negotiation", "sales", {"handling": "return", "loss_amount": "1.234"}, "loss_amount"),
-        ("submit_proposal", "negotiation", "sales", {"handling": "return"}, "loss_amount"),
-        ("assign", "registered", "gmoffice", {"assignee": "sales"}, "assignee"),
-        ("assign", "registered", "gmoffice", {"colour": "red"}, "colour"),
-        ("request_extension", "registered", "gmoffice", {"days": 0, "reason": "x"}, "days"),
-        ("object", "registered", "quality", {"memo": ""}, "memo"),
+         {"analysis": "x", "action": "y", "production_date": "yesterday"},
+         "production_date: expected a date YYYY-MM-DD"),
+        ("submit_proposal", "negotiation", "sales", {"handling": "gift", "loss_amount": "1"},
+         f"handling: must be one of {HANDLINGS}"),
+        ("submit_proposal", "negotiation", "sales", {"handling": "return", "loss_amount": "-1"},
+         "loss_amount: must be at least 0"),
+        ("submit_proposal", "negotiation", "sales", {"handling": "return", "loss_amount": "1.234"},
+         "loss_amount: at most 2 decimal places"),
+        ("submit_proposal", "negotiation", "sales", {"handling": "return"}, "loss_amount: required"),
+        ("assign", "registered", "gmoffice", {"assignee": "sales"}, "assignee: 'sales' is not a member of quality"),
+        ("assign", "registered", "gmoffice", {"colour": "red"}, "colour: not a field of this action"),
+        ("request_extension", "registered", "gmoffice", {"days": 0, "reason": "x"}, "days: must be at least 1"),
+        ("object", "registered", "quality", {"memo": ""}, "memo: must not be empty"),
     ],
 )  # fmt: skip
-def test_bad_fields_are_422_naming_the_field(api, org, action, state, user, body, field):
+def test_bad_fields_are_422_naming_the_field(api, org, action, state, user, body, detail):
     c = walk_to(org, complaint(org), state)
     r = post(api, user, c.number, action, body)
     assert r.status_code == 422, r.content
-    assert r.json()["field"] == field
+    assert r.json()["field"] == detail.split(":", 1)[0]
+    assert r.json()["detail"] == detail
     c.refresh_from_db()
     assert c.status == state
+
+
+def test_field_errors_are_chinese_when_the_client_asks(api, org):
+    c = walk_to(org, complaint(org), "negotiation")
+    r = api("sales").post(
+        f"/api/v1/complaints/{c.number}/actions/submit_proposal",
+        data=json.dumps({"handling": "gift", "loss_amount": "-1"}),
+        content_type="application/json",
+        headers={"Accept-Language": "zh-hans"},
+    )
+    assert r.status_code == 422 and r.json()["field"] == "handling"
+    assert r.json()["errors"] == [
+        {"field": "handling", "message": f"必须是以下之一：{HANDLINGS}"},
+        {"field": "loss_amount", "message": "不能小于 0"},
+    ]
 
 
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", '"text"', "null"])

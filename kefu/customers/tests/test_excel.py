@@ -121,16 +121,16 @@ def test_file_with_errors_reports_row_column_message_and_saves_nothing(org, cust
     )
     report = excel.import_customers(io.BytesIO(content), by=org["salesmgr"])
     assert [(e.row, e.column, e.message) for e in report.errors] == [
-        (4, "客户编号", "required"),
-        (5, "客户名称", "required"),
-        (5, "区域", "must be 国内 or 国外 (domestic / foreign)"),
-        (6, "客户编号", "E001 is already in row 3"),
-        (6, "等级", "must be A, B, C or D"),
-        (6, "重点客户", "must be 是 or 否 (yes / no, 1 / 0)"),
-        (7, "客户编号", "a customer with code C-S1 already exists"),
-        (7, "业务员", "no active user named ghost"),
-        (7, "邮箱", "not a valid e-mail address"),
-        (8, "联系人", "required"),
+        (4, "客户编号", "必填"),
+        (5, "客户名称", "必填"),
+        (5, "区域", "必须是国内或国外"),
+        (6, "客户编号", "E001 已在第 3 行出现"),
+        (6, "等级", "必须是 A、B、C 或 D"),
+        (6, "重点客户", "必须是“是”或“否”（或 yes / no、1 / 0）"),
+        (7, "客户编号", "编号为 C-S1 的客户已存在"),
+        (7, "业务员", "没有名为 ghost 的在职用户"),
+        (7, "邮箱", "不是有效的电子邮件地址"),
+        (8, "联系人", "必填"),
     ]
     assert report.created == 0
     assert not Customer.objects.filter(code="E001").exists()
@@ -146,7 +146,7 @@ def test_non_xlsx_file_is_a_clear_error(org, content):
     with pytest.raises(Invalid) as exc:
         excel.import_customers(io.BytesIO(content), by=org["salesmgr"])
     assert exc.value.field == "file"
-    assert "not a readable Excel .xlsx workbook" in exc.value.detail
+    assert exc.value.detail == "file: 不是可读取的 Excel .xlsx 文件；请下载模板填写"
 
 
 def test_workbook_without_the_header_is_refused(org):
@@ -156,7 +156,7 @@ def test_workbook_without_the_header_is_refused(org):
     out = io.BytesIO()
     wb.save(out)
     out.seek(0)
-    with pytest.raises(Invalid, match="header"):
+    with pytest.raises(Invalid, match="第一行必须是模板的表头"):
         excel.import_customers(out, by=org["salesmgr"])
 
 
@@ -188,7 +188,7 @@ def test_import_page_non_xlsx_shows_error_not_500(org, page):
         reverse("customers:import"), {"file": SimpleUploadedFile("c.xlsx", b"hello")}
     )
     assert response.status_code == 200
-    assert "not a readable Excel .xlsx workbook" in response.content.decode()
+    assert "不是可读取的 Excel .xlsx 文件" in response.content.decode()
 
 
 def test_import_page_refused_to_sales_clerk(org, page):
@@ -209,7 +209,7 @@ def test_import_command_prints_errors_and_fails(org, tmp_path, capsys):
     path.write_bytes(filled_template([row("M1", "好"), row("M1", "重复")]))
     with pytest.raises(CommandError, match="1 errors in 2 rows; nothing was imported"):
         call_command("import-customers", str(path))
-    assert "row 4, 客户编号: M1 is already in row 3" in capsys.readouterr().err
+    assert "row 4, 客户编号: M1 已在第 3 行出现" in capsys.readouterr().err
     assert not Customer.objects.exists()
 
 

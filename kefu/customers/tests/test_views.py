@@ -35,7 +35,7 @@ def test_list_page_has_htmx_filter_form(org, customers, page):
 def test_list_bad_filter_shows_a_message_not_500(org, customers, page):
     response = page("salesmgr").get(reverse("customers:list"), {"grade": "Z"})
     assert response.status_code == 200
-    assert "grade: must be A, B, C or D" in response.content.decode()
+    assert "grade: 必须是 A、B、C 或 D" in response.content.decode()
 
 
 def test_list_paginates_50_per_page(org, make_customer, page):
@@ -67,6 +67,17 @@ def test_every_tab_renders_and_logs_the_read(org, customers, page, tab):
 def test_overview_shows_the_record_fields_and_contacts(org, customers, page):
     html = page("sales").get(reverse("customers:detail", args=["C-S1"])).content.decode()
     assert "华东精密机械" in html and "李娜" in html and "13800000001" in html
+    # A contact's name and title are a person's (姓名, 职务), not a record's (名称, 标题).
+    assert "<th>姓名</th><th>职务</th>" in html and "<th>名称</th>" in html
+
+
+def test_grade_history_shows_the_stored_initial_reason_in_the_readers_language(org, customers, page):
+    assert customers["mine"].grade_changes.get().reason == "initial grade"  # stored as is
+    url = reverse("customers:detail", args=["C-S1"])
+    client = page("sales")
+    assert "<td>初始等级</td>" in client.get(url, {"tab": "grades"}).content.decode()
+    client.cookies["django_language"] = "en"
+    assert "<td>initial grade</td>" in client.get(url, {"tab": "grades"}).content.decode()
 
 
 def test_complaints_tab_lists_newest_first_capped_with_link(org, customers, page, make_complaint):
@@ -132,7 +143,7 @@ def test_create_form_duplicate_code_shows_error_on_code(org, customers, page):
     }
     response = page("salesmgr").post(reverse("customers:create"), data)
     assert response.status_code == 200
-    assert response.context["form"].errors["code"] == ["a customer with this code already exists"]
+    assert response.context["form"].errors["code"] == ["此客户编号已存在"]
 
 
 def test_create_page_refused_to_quality(org, page):
