@@ -120,6 +120,7 @@ def list_complaints(
     result = selectors.paginate(selectors.complaint_list(request.user, filters), page, page_size)
     return {
         "count": result.count,
+        "count_exact": result.count_exact,
         "page": result.number,
         "page_size": result.page_size,
         "results": [ComplaintSummaryOut.from_complaint(c) for c in result.items],

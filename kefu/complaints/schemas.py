@@ -77,7 +77,8 @@ class ComplaintSummaryOut(Schema):
 
 
 class ComplaintListOut(Schema):
-    count: int
+    count: int = Field(description="matches, capped at 10,000 (see count_exact)")
+    count_exact: bool = Field(True, description="false when there are more matches than count")
     page: int
     page_size: int
     results: list[ComplaintSummaryOut]

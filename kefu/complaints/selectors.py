@@ -177,10 +177,12 @@ class PageOf:
     count: int
     number: int
     page_size: int
+    count_exact: bool = True  # False: there are more than ``count`` (COUNT_CAP) matches
 
     @property
     def num_pages(self) -> int:
-        return max(1, -(-self.count // self.page_size))
+        pages = max(1, -(-self.count // self.page_size))
+        return pages if self.count_exact else max(pages, self.number + int(self.has_next))
 
     @property
     def has_previous(self) -> bool:
@@ -188,6 +190,8 @@ class PageOf:
 
     @property
     def has_next(self) -> bool:
+        if not self.count_exact:
+            return len(self.items) == self.page_size
         return self.number < self.num_pages
 
     @property
@@ -208,18 +212,25 @@ def _int_param(value, name: str, default: int) -> int:
         raise Invalid(_("expected a whole number"), field=name) from None
 
 
+# Counting every match of a broad filter over a million rows costs more than the
+# page itself; beyond this many the list says "more than 10,000" instead.
+COUNT_CAP = 10_000
+
+
 def paginate(qs: QuerySet, page=1, page_size=DEFAULT_PAGE_SIZE) -> PageOf:
-    """One COUNT and one slice. A page past the end is empty, not an error."""
+    """One capped COUNT and one slice. A page past the end is empty, not an error."""
     number = _int_param(page, "page", 1)
     size = _int_param(page_size, "page_size", DEFAULT_PAGE_SIZE)
     if number < 1:
         raise Invalid(_("must be 1 or more"), field="page")
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise Invalid(_("must be between 1 and %(n)d") % {"n": MAX_PAGE_SIZE}, field="page_size")
-    count = qs.count()
+    counted = qs.order_by()[: COUNT_CAP + 1].count()
+    exact = counted <= COUNT_CAP
+    count = min(counted, COUNT_CAP)
     offset = (number - 1) * size
-    items = list(qs[offset : offset + size]) if offset < count else []
-    return PageOf(items=items, count=count, number=number, page_size=size)
+    items = list(qs[offset : offset + size]) if offset < count or not exact else []
+    return PageOf(items=items, count=count, number=number, page_size=size, count_exact=exact)
 
 
 # --- detail -------------------------------------------------------------------

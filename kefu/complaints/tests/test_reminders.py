@@ -142,3 +142,29 @@ def test_a_message_fails_for_good_after_the_last_attempt(org):
     note.refresh_from_db()
     assert (note.state, note.attempts) == ("failed", 5)
     assert outbox.retry_due(now=moment) == 0
+
+
+@pytest.mark.django_db
+def test_badge_counts_late_steps_of_my_departments_and_the_gm_office_supplier_cases(org):
+    import datetime as dt
+
+    from kefu.complaints import actions, reminders
+    from kefu.complaints.tests import workflow_factory as wf
+
+    c = wf.walk_to(org, wf.complaint(org), "investigating")
+    actions.perform(
+        c.number,
+        "submit_investigation",
+        by=org["quality"],
+        payload={
+            "cause": "毛刺",
+            "valid": True,
+            "responsible_department": "production",
+            "supplier": "宁波某供应商",
+        },
+    )
+    later = c.steps.get(step="countermeasure").due_at + dt.timedelta(days=1)
+    assert reminders.badge_count(org["production"], now=later) == 1
+    assert reminders.badge_count(org["gmoffice"], now=later) == 1  # co-owner of the supplier case
+    assert reminders.badge_count(org["quality"], now=later) == 0
+    assert reminders.badge_count(org["production"], now=later - dt.timedelta(days=2)) == 0
