@@ -52,6 +52,16 @@ def _default_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the navigation badge is cached per user)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 PASSWORD = "kefu-test-pw"
 
 # username -> memberships; mirrors the demo users (kefu/core/demo.py)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache as django_cache
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -118,6 +119,7 @@ def act(request, number: str, action: str):
             return render(request, PANEL, ctx, status=200)
         messages.error(request, exc.detail)
         return redirect(_back(request, number))
+    django_cache.delete(badge_key(request.user))
     text = _("%(action)s done: the case is now %(status)s.") % {
         "action": _(workflow.ACTIONS[action].label),
         "status": result.complaint.get_status_display(),
@@ -145,6 +147,7 @@ def _back(request, number: str) -> str:
 def answer_inquiry(request, pk: int):
     try:
         actions.answer_inquiry(pk, by=request.user, reason=request.POST.get("reason", ""))
+        django_cache.delete(badge_key(request.user))
         messages.success(request, _("Answer recorded."))
     except KefuError as exc:
         messages.error(request, exc.detail)
@@ -207,6 +210,13 @@ def _primary_action(step) -> str | None:
     return None
 
 
+BADGE_SECONDS = 30
+
+
+def badge_key(user) -> str:
+    return f"kefu:work-badge:{user.pk}"
+
+
 def work_badge(request) -> dict:
     """Context processor: ``kefu_work_badge`` for the navigation; counted only when a template uses it."""
     user = getattr(request, "user", None)
@@ -216,7 +226,10 @@ def work_badge(request) -> dict:
 
     def count():
         if "n" not in cache:
-            cache["n"] = reminders.badge_count(user)
+            # Shared for a short while: the counts run on every page of every user.
+            cache["n"] = django_cache.get_or_set(
+                badge_key(user), lambda: reminders.badge_count(user), BADGE_SECONDS
+            )
         return cache["n"]
 
     return {"kefu_work_badge": count}
