@@ -57,9 +57,15 @@ def _empty_cache():
     """Each test starts with an empty cache (the navigation badge is cached per user)."""
     from django.core.cache import cache
 
+    from kefu.core import config, workcalendar
+
     cache.clear()
+    config.invalidate()  # a rolled-back test's settings and calendar days send no signal
+    workcalendar.invalidate()
     yield
     cache.clear()
+    config.invalidate()
+    workcalendar.invalidate()
 
 
 PASSWORD = "kefu-test-pw"

@@ -87,8 +87,13 @@ def _detail(detail: selectors.ComplaintDetail) -> dict:
 @router.post("", response={201: ComplaintOut}, summary="Register a complaint")
 def create_complaint(request, payload: ComplaintIn):
     complaint = services.register_complaint(by=request.user, **payload.model_dump())
-    # The author gets the created record back even if a list would not show it to them.
-    return Status(201, _detail(selectors.load_detail(complaint.number)))
+    # The author gets the created record back even if a list would not show it to them;
+    # answered from the rows just written (a new complaint has no follow-ups yet).
+    written = complaint.registration
+    detail = selectors.ComplaintDetail(
+        complaint=complaint, steps=written.steps, attachments=written.attachments, history=written.history
+    )
+    return Status(201, _detail(detail))
 
 
 @router.get("", response=ComplaintListOut, summary="List complaints")

@@ -87,6 +87,33 @@ def reached_levels(
     return [level for level, at in enumerate(escalation_thresholds(due_at, settings, calendar)) if now > at]
 
 
+MAX_CUTOFF_SEARCH_DAYS = 3660
+
+
+def level_cutoffs(now: dt.datetime, settings: dict, calendar: WorkCalendar) -> list[dt.datetime]:
+    """For each reminder level, the due time before which a step has reached it at ``now``.
+
+    ``due_at < level_cutoffs(now, ...)[n]`` if and only if ``n in reached_levels(due_at, now, ...)``,
+    so the sweep decides the levels of all its steps in SQL. Level 0 is ``now``. A higher level's
+    threshold depends only on the due day and never decreases with it (``add_workdays`` is
+    monotonic), so the days that reached it are those up to the last day ``d`` with
+    ``now > workdays_due(d, k)``; the cut-off is midnight after that day.
+    """
+    out = [now]
+    today = local_date(now)
+    for key in ESCALATION_KEYS[1:]:
+        days = int(settings[key])
+        day = today
+        for _ in range(MAX_CUTOFF_SEARCH_DAYS):
+            if now > workdays_due(end_of_day(day), days, calendar):
+                break
+            day -= dt.timedelta(days=1)
+        else:  # only with an escalation of years: cut off ten years back
+            day -= dt.timedelta(days=1)
+        out.append(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=TZ))
+    return out
+
+
 def late_workdays(due_at: dt.datetime, moment: dt.datetime, calendar: WorkCalendar) -> int:
     """How many working days ``moment`` is past ``due_at`` (at least 1 when it is past at all)."""
     if moment <= due_at:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -240,9 +241,19 @@ def register_complaint(
     return _atomic_with_files(write)
 
 
+@dataclass
+class Registration:
+    """What ``register_complaint`` wrote besides the complaint (``complaint.registration``),
+    so the API answers the POST without reading it all back."""
+
+    steps: list[ComplaintStep]
+    attachments: list[Attachment]
+    history: list
+
+
 def _create(*, by, customer: Customer, now: dt.datetime, fields: dict, checked, written) -> Complaint:
     cfg = config.snapshot()
-    calendar = WorkCalendar.load()
+    calendar = WorkCalendar.cached()
     gm_office = _gm_office()
     period = period_of(now)
     serial = numbering.next_serial(f"complaint:{period}")
@@ -262,26 +273,26 @@ def _create(*, by, customer: Customer, now: dt.datetime, fields: dict, checked, 
         answer_by=deadlines.answer_by(now, customer.region, cfg),
         **fields,
     )
-    ComplaintStep.objects.create(
+    step = ComplaintStep.objects.create(
         complaint=complaint, step=Step.ASSIGN, department=gm_office, started_at=now, due_at=step_due
     )
-    for item in checked:
-        _store(complaint, item, by=by, now=now, written=written)
-    audit.record(
-        complaint,
-        "register",
-        by=by,
-        to_state=Status.REGISTERED,
-        data={"customer": customer.code, "channel": complaint.channel, "attachments": len(checked)},
-        at=now,
+    stored = [_store(complaint, item, by=by, now=now, written=written) for item in checked]
+    history = audit.record_many(
+        [
+            audit.event_for(
+                complaint,
+                "register",
+                by=by,
+                to_state=Status.REGISTERED,
+                data={"customer": customer.code, "channel": complaint.channel, "attachments": len(checked)},
+                at=now,
+            ),
+            audit.event_for(
+                complaint, "acknowledge", by=by, data={"answer_by": complaint.answer_by.isoformat()}, at=now
+            ),
+        ]
     )
-    audit.record(
-        complaint,
-        "acknowledge",
-        by=by,
-        data={"answer_by": complaint.answer_by.isoformat()},
-        at=now,
-    )
+    complaint.registration = Registration(steps=[step], attachments=stored, history=history)
     return complaint
 
 

@@ -16,9 +16,12 @@ serialises them). Run it with ``kefu sweep [--now ISO]``; django-q2 runs
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,12 +50,29 @@ class SweepResult:
         return out
 
 
-def overdue_steps(now: dt.datetime, *, after: tuple | None = None, limit: int = BATCH):
-    """Open steps past their deadline, oldest first, locked for this sweep (one indexed query)."""
+def pending_q(cutoffs: list[dt.datetime]) -> Q:
+    """Steps that lack the notice of a level they reached (``deadlines.level_cutoffs``):
+    one probe of the unique (step, level) index per level."""
+    return functools.reduce(
+        operator.or_,
+        (
+            Q(due_at__lt=cutoff) & ~Exists(ReminderNotice.objects.filter(step=OuterRef("pk"), level=level))
+            for level, cutoff in enumerate(cutoffs)
+        ),
+    )
+
+
+def overdue_steps(
+    now: dt.datetime, cutoffs: list[dt.datetime], *, after: tuple | None = None, limit: int = BATCH
+):
+    """Open steps past their deadline that lack a notice, oldest first, locked for this sweep
+    (one indexed query); only the columns the notices need."""
     qs = (
         ComplaintStep.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(done_at__isnull=True, due_at__lt=now)
+        .filter(pending_q(cutoffs))
         .select_related("complaint", "department")
+        .only(*STEP_FIELDS)
         .order_by("due_at", "id")
     )
     if after is not None:
@@ -61,55 +81,77 @@ def overdue_steps(now: dt.datetime, *, after: tuple | None = None, limit: int = 
     return list(qs[:limit])
 
 
+STEP_FIELDS = (
+    "id",
+    "step",
+    "due_at",
+    "complaint_id",
+    "department_id",
+    "complaint__id",
+    "complaint__number",
+    "complaint__title",
+    "department__id",
+    "department__code",
+    "department__name",
+)
+
+
 def sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> SweepResult:
     """Issue the reminder notices due at ``now``; safe to run twice and concurrently."""
     now = now or timezone.now()
     settings = config.snapshot()
-    calendar = WorkCalendar.load()
+    calendar = WorkCalendar.cached()
+    cutoffs = deadlines.level_cutoffs(now, settings, calendar)
     result = SweepResult(now=now)
+    result.overdue = ComplaintStep.objects.filter(done_at__isnull=True, due_at__lt=now).count()
+    late = functools.cache(lambda day: deadlines.late_workdays(day, now, calendar))
     after = None
     while True:
         with transaction.atomic():
-            steps = overdue_steps(now, after=after, limit=batch)
-            result.overdue += len(steps)
+            steps = overdue_steps(now, cutoffs, after=after, limit=batch)
             if steps:
-                _issue(steps, now, settings, calendar, result)
+                _issue(steps, now, cutoffs, late, result)
         if len(steps) < batch:
             return result
         after = (steps[-1].due_at, steps[-1].pk)
 
 
-def _issue(steps, now, settings, calendar, result: SweepResult) -> None:
+def _issue(steps, now, cutoffs, late, result: SweepResult) -> None:
+    # Read again now that the steps are locked: a concurrent sweep may have committed their
+    # notices after the locking query took its snapshot (PostgreSQL, READ COMMITTED).
     issued = set(
         ReminderNotice.objects.filter(step_id__in=[s.pk for s in steps]).values_list("step_id", "level")
     )
-    new = []
-    for step in steps:
-        for level in deadlines.reached_levels(step.due_at, now, settings, calendar):
-            if (step.pk, level) not in issued:
-                new.append(
-                    ReminderNotice(
-                        step=step,
-                        complaint=step.complaint,
-                        department=step.department,
-                        level=level,
-                        step_due_at=step.due_at,
-                        issued_at=now,
-                    )
-                )
+    new = [
+        ReminderNotice(
+            step=step,
+            complaint=step.complaint,
+            department=step.department,
+            level=level,
+            step_due_at=step.due_at,
+            issued_at=now,
+        )
+        for step in steps
+        for level, cutoff in enumerate(cutoffs)
+        if step.due_at < cutoff and (step.pk, level) not in issued
+    ]
     if not new:
         return
     ReminderNotice.objects.bulk_create(new)
     result.issued += new
     codes = {n.department.code for n in new} | {DepartmentCode.GM_OFFICE}
     people = outbox.members(codes)
+    recipients = functools.cache(lambda code, level: _recipients(code, level, people))
     rows = []
     for notice in new:
+        memberships = recipients(notice.department.code, notice.level)
+        if not memberships:
+            continue
         rows += outbox.build(
             kind=f"reminder_l{notice.level}",
             subject=_reminder_subject(notice),
-            body=_reminder_body(notice, now, calendar),
-            memberships=_recipients(notice, people),
+            body=_reminder_body(notice, late(notice.step_due_at)),
+            memberships=memberships,
             obj_type="complaint",
             obj_id=notice.complaint.number,
             now=now,
@@ -118,11 +160,10 @@ def _issue(steps, now, settings, calendar, result: SweepResult) -> None:
     result.notifications += len(rows)
 
 
-def _recipients(notice: ReminderNotice, people) -> list:
-    code = notice.department.code
-    if notice.level == ReminderNotice.Level.DEPARTMENT:
+def _recipients(code: str, level: int, people) -> list:
+    if level == ReminderNotice.Level.DEPARTMENT:
         return [m for m in people if m.department.code == code]
-    if notice.level == ReminderNotice.Level.MANAGER:
+    if level == ReminderNotice.Level.MANAGER:
         return [
             m for m in people if m.department.code == code and ROLE_RANK[m.role] >= ROLE_RANK[Role.MANAGER]
         ]
@@ -138,7 +179,7 @@ def _reminder_subject(notice: ReminderNotice) -> str:
     }
 
 
-def _reminder_body(notice: ReminderNotice, now, calendar) -> str:
+def _reminder_body(notice: ReminderNotice, late_workdays: int) -> str:
     return _(
         "%(title)s\n\nStep %(step)s of %(dept)s was due %(due)s and is %(late)d working day(s) late."
     ) % {
@@ -146,7 +187,7 @@ def _reminder_body(notice: ReminderNotice, now, calendar) -> str:
         "step": Step(notice.step.step).label,
         "dept": notice.department.name,
         "due": timezone.localtime(notice.step_due_at).strftime("%Y-%m-%d %H:%M"),
-        "late": deadlines.late_workdays(notice.step_due_at, now, calendar),
+        "late": late_workdays,
     }
 
 

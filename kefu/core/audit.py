@@ -21,10 +21,44 @@ def record(
     object_id: str | None = None,
     at=None,
 ) -> AuditEvent:
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit.record must run inside the transaction of the change it records")
-    return AuditEvent.objects.create(
+    _require_transaction()
+    event = event_for(
+        obj,
+        action,
+        by=by,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data,
+        object_type=object_type,
+        object_id=object_id,
+        at=at,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def record_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Write several ``event_for`` rows in one INSERT, in order, inside the change's transaction."""
+    _require_transaction()
+    return AuditEvent.objects.bulk_create(events)
+
+
+def event_for(
+    obj,
+    action: str,
+    *,
+    by=None,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    at=None,
+) -> AuditEvent:
+    """An unsaved audit row (``record`` saves one, ``record_many`` several)."""
+    return AuditEvent(
         at=at or timezone.now(),
         actor=by if by is not None and by.is_authenticated else None,
         actor_label=by.get_username() if by is not None and by.is_authenticated else "public",
@@ -37,6 +71,11 @@ def record(
         note=note or "",
         data=data or {},
     )
+
+
+def _require_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record must run inside the transaction of the change it records")
 
 
 def events_for(object_type: str, object_id: str):

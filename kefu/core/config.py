@@ -2,11 +2,19 @@
 
 An admin overrides any of them in the ``Setting`` table; ``get`` reads the
 table (one query per call; use ``snapshot`` to read many at once).
+
+``snapshot`` is kept per process for ``CACHE_SECONDS``; saving or deleting a
+``Setting`` drops it at once in that process (signals, ``kefu.core.apps``), so
+other processes see the change within ``CACHE_SECONDS``.
 """
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
+
+CACHE_SECONDS = 30.0
+_snapshot: tuple[float, dict[str, object]] | None = None
 
 DEFAULTS: dict[str, object] = {
     # R5.2, 002 篇4 第十条: whole case closed within 15 calendar days domestic / 20 foreign
@@ -84,11 +92,21 @@ def get(key: str):
 
 
 def snapshot() -> dict[str, object]:
+    """All settings as a new dict (no query while this process's copy is fresh)."""
+    global _snapshot
     from .models import Setting
 
-    values = dict(DEFAULTS)
-    values.update(dict(Setting.objects.values_list("key", "value")))
-    return values
+    if _snapshot is None or time.monotonic() - _snapshot[0] >= CACHE_SECONDS:
+        values = dict(DEFAULTS)
+        values.update(dict(Setting.objects.values_list("key", "value")))
+        _snapshot = (time.monotonic(), values)
+    return dict(_snapshot[1])
+
+
+def invalidate(**_) -> None:
+    """Forget this process's snapshot (a ``Setting`` was saved or deleted)."""
+    global _snapshot
+    _snapshot = None
 
 
 def decimal(key: str) -> Decimal:

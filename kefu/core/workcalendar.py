@@ -11,11 +11,14 @@ it to the deadline functions, which never touch the database or the clock.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 
 import chinese_calendar
 
 MAX_SPAN_DAYS = 3660  # refuse absurd requests instead of looping for ever
+CACHE_SECONDS = 30.0
+_cached: tuple[float, WorkCalendar] | None = None
 
 
 def package_years() -> range:
@@ -36,6 +39,15 @@ class WorkCalendar:
         from .models import CalendarDay
 
         return cls(dict(CalendarDay.objects.values_list("date", "is_workday")))
+
+    @classmethod
+    def cached(cls) -> WorkCalendar:
+        """``load()`` kept per process for ``CACHE_SECONDS`` (intake, sweep); saving or deleting a
+        ``CalendarDay`` drops it at once in this process (signals, ``kefu.core.apps``)."""
+        global _cached
+        if _cached is None or time.monotonic() - _cached[0] >= CACHE_SECONDS:
+            _cached = (time.monotonic(), cls.load())
+        return _cached[1]
 
     def admin_years(self) -> set[int]:
         return {d.year for d in self.overrides}
@@ -85,6 +97,12 @@ class WorkCalendar:
             if self.is_workday(day):
                 count += 1
         return sign * count
+
+
+def invalidate(**_) -> None:
+    """Forget this process's calendar (a ``CalendarDay`` was saved or deleted)."""
+    global _cached
+    _cached = None
 
 
 def missing_years(calendar: WorkCalendar, years: range) -> list[int]:
