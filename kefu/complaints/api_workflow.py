@@ -152,22 +152,46 @@ class ReminderOut(Schema):
     open: bool
 
 
-@router.get("/reminders", response=list[ReminderOut], summary="Reminder notices (催办单)")
-def list_reminders(request, complaint: str = "", department: str = "", open: str = ""):
-    rows = reminders.reminders(request.user, complaint=complaint, department=department, open=open)
-    return [
-        {
-            "id": r.pk,
-            "complaint": r.complaint.number,
-            "step": r.step.step,
-            "department": r.department.code,
-            "level": r.level,
-            "step_due_at": iso(r.step_due_at),
-            "issued_at": iso(r.issued_at),
-            "open": r.step.done_at is None,
-        }
-        for r in rows
-    ]
+class ReminderPage(Schema):
+    count: int
+    count_exact: bool
+    page: int
+    page_size: int
+    results: list[ReminderOut]
+
+
+def _page(result, rows: list) -> dict:
+    return {
+        "count": result.count,
+        "count_exact": result.count_exact,
+        "page": result.number,
+        "page_size": result.page_size,
+        "results": rows,
+    }
+
+
+@router.get("/reminders", response=ReminderPage, summary="Reminder notices (催办单), a page at a time")
+def list_reminders(
+    request, complaint: str = "", department: str = "", open: str = "", page: int = 1, page_size: int = 50
+):
+    qs = reminders.reminders(request.user, complaint=complaint, department=department, open=open)
+    result = selectors.paginate(qs, page, page_size)
+    return _page(
+        result,
+        [
+            {
+                "id": r.pk,
+                "complaint": r.complaint.number,
+                "step": r.step.step,
+                "department": r.department.code,
+                "level": r.level,
+                "step_due_at": iso(r.step_due_at),
+                "issued_at": iso(r.issued_at),
+                "open": r.step.done_at is None,
+            }
+            for r in result.items
+        ],
+    )
 
 
 class InquiryOut(Schema):
@@ -200,10 +224,23 @@ def inquiry_out(i) -> dict:
     }
 
 
-@router.get("/lateness-inquiries", response=list[InquiryOut], summary="Lateness inquiries (治办单)")
-def list_inquiries(request, complaint: str = "", department: str = "", open: str = ""):
-    rows = reminders.inquiries(request.user, complaint=complaint, department=department, open=open)
-    return [inquiry_out(i) for i in rows]
+class InquiryPage(Schema):
+    count: int
+    count_exact: bool
+    page: int
+    page_size: int
+    results: list[InquiryOut]
+
+
+@router.get(
+    "/lateness-inquiries", response=InquiryPage, summary="Lateness inquiries (治办单), a page at a time"
+)
+def list_inquiries(
+    request, complaint: str = "", department: str = "", open: str = "", page: int = 1, page_size: int = 50
+):
+    qs = reminders.inquiries(request.user, complaint=complaint, department=department, open=open)
+    result = selectors.paginate(qs, page, page_size)
+    return _page(result, [inquiry_out(i) for i in result.items])
 
 
 @router.post("/lateness-inquiries/{pk}/answer", response=InquiryOut, summary="Answer a lateness inquiry")

@@ -27,15 +27,19 @@ def test_reminders_api_filters_by_complaint_department_and_open(api, org):
     a = complaint(org)
     b = complaint(org)
     sweep(at(11, 5))  # both: level 0 and 1
-    rows = api("gm").get("/api/v1/reminders").json()
+    rows = api("gm").get("/api/v1/reminders").json()["results"]
     assert len(rows) == 4
-    rows = api("gm").get(f"/api/v1/reminders?complaint={a.number}&department=gm_office&open=true").json()
+    rows = (
+        api("gm")
+        .get(f"/api/v1/reminders?complaint={a.number}&department=gm_office&open=true")
+        .json()["results"]
+    )
     assert {(r["complaint"], r["level"], r["open"]) for r in rows} == {
         (a.number, 0, True),
         (a.number, 1, True),
     }
     actions.perform(b.number, "assign", by=org["gmoffice"], now=at(11, 5, 10))
-    closed = api("gm").get("/api/v1/reminders?open=false").json()
+    closed = api("gm").get("/api/v1/reminders?open=false").json()["results"]
     assert {r["complaint"] for r in closed} == {b.number}
     assert api("gm").get("/api/v1/reminders?open=perhaps").status_code == 422
 
@@ -43,8 +47,8 @@ def test_reminders_api_filters_by_complaint_department_and_open(api, org):
 def test_reminders_respect_customer_confidentiality(api, org):
     complaint(org)
     sweep(at(11, 4))
-    assert len(api("sales").get("/api/v1/reminders").json()) == 1  # sales owns the customer
-    assert api("sales2").get("/api/v1/reminders").json() == []
+    assert len(api("sales").get("/api/v1/reminders").json()["results"]) == 1  # sales owns the customer
+    assert api("sales2").get("/api/v1/reminders").json()["results"] == []
 
 
 def _late_closed_case(org):
@@ -58,7 +62,7 @@ def _late_closed_case(org):
 def test_inquiry_is_answered_by_its_department_with_a_reason(api, org):
     c = _late_closed_case(org)
     inquiry = LatenessInquiry.objects.get(complaint=c)
-    rows = api("gm").get("/api/v1/lateness-inquiries?open=true").json()
+    rows = api("gm").get("/api/v1/lateness-inquiries?open=true").json()["results"]
     assert [r["id"] for r in rows] == [inquiry.pk] and rows[0]["late_workdays"] == 2
     url = f"/api/v1/lateness-inquiries/{inquiry.pk}/answer"
     body = json.dumps({"reason": "the assigner was on leave"})
@@ -68,7 +72,7 @@ def test_inquiry_is_answered_by_its_department_with_a_reason(api, org):
     r = api("gmoffice").post(url, data=body, content_type="application/json")
     assert r.status_code == 200 and r.json()["answered_by"] == "gmoffice"
     assert api("gmoffice").post(url, data=body, content_type="application/json").status_code == 409
-    assert api("gm").get("/api/v1/lateness-inquiries?open=true").json() == []
+    assert api("gm").get("/api/v1/lateness-inquiries?open=true").json()["results"] == []
     assert api("gm").get("/api/v1/lateness-inquiries/999/answer").status_code == 405
 
 
@@ -168,3 +172,20 @@ def test_badge_counts_late_steps_of_my_departments_and_the_gm_office_supplier_ca
     assert reminders.badge_count(org["gmoffice"], now=later) == 1  # co-owner of the supplier case
     assert reminders.badge_count(org["quality"], now=later) == 0
     assert reminders.badge_count(org["production"], now=later - dt.timedelta(days=2)) == 0
+
+
+def test_reminder_and_inquiry_lists_page_and_do_not_query_per_row(api, org, django_assert_max_num_queries):
+    for _ in range(12):
+        _late_closed_case(org)  # one lateness inquiry each
+    for _ in range(4):
+        complaint(org)  # left open: reminder, then manager and GM levels = 3 notices each
+    sweep(at(11, 20))
+    client = api("gm")
+    client.get("/api/v1/reminders")
+    # token, user, memberships, count, page (visibility is a subquery)
+    with django_assert_max_num_queries(6):
+        body = client.get("/api/v1/reminders", {"page_size": 5}).json()
+    assert (body["count"], len(body["results"]), body["page_size"]) == (12, 5, 5)
+    with django_assert_max_num_queries(6):
+        body = client.get("/api/v1/lateness-inquiries", {"page": 2, "page_size": 10}).json()
+    assert (body["count"], len(body["results"]), body["page"]) == (12, 2, 2)

@@ -339,3 +339,16 @@ def test_daily_check_lists_what_was_received_or_registered_on_the_day_with_count
     assert [c.number for c in chosen.complaints] == [yesterday.number]
     bad = page("gmoffice").get(reverse("complaints:daily") + "?date=2026-02-30")
     assert bad.status_code == 200 and bad.context["check"].date == dt.date(2026, 11, 3)
+
+
+@pytest.mark.django_db
+def test_daily_check_query_count_does_not_grow_with_rows(page, org, customers, django_assert_max_num_queries):
+    for i in range(25):
+        intake(org["gmoffice"], customers["mine"], now=at(2026, 11, 3, 8, 0) + dt.timedelta(minutes=i))
+    client = page("gmoffice")
+    url = reverse("complaints:daily") + "?date=2026-11-03"
+    client.get(url)
+    # session, user, memberships, the day's complaints, counts by state, and the badge's two counts
+    with django_assert_max_num_queries(8):
+        response = client.get(url)
+    assert response.context["check"].total == 25
