@@ -33,6 +33,7 @@ def browser(monkeypatch):
     # Playwright's sync API runs an asyncio loop in this thread; the ORM calls
     # the test makes meanwhile are still synchronous and safe.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -41,6 +42,9 @@ def browser(monkeypatch):
             yield chromium
         finally:
             chromium.close()
+            # ORM calls made while Playwright's loop runs get connections of their
+            # own context; close them, or PostgreSQL cannot drop the test database.
+            connections.close_all()
 
 
 @pytest.fixture
