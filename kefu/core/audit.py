@@ -8,32 +8,10 @@ from django.utils import timezone
 from .models import AuditEvent
 
 
-def record(
-    obj,
-    action: str,
-    *,
-    by=None,
-    from_state: str = "",
-    to_state: str = "",
-    note: str = "",
-    data: dict | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    at=None,
-) -> AuditEvent:
+def record(obj, action: str, **fields) -> AuditEvent:
+    """Write one event (see ``event_for`` for the fields) inside the change's transaction."""
     _require_transaction()
-    event = event_for(
-        obj,
-        action,
-        by=by,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
-        data=data,
-        object_type=object_type,
-        object_id=object_id,
-        at=at,
-    )
+    event = event_for(obj, action, **fields)
     event.save(force_insert=True)
     return event
 
