@@ -57,15 +57,19 @@ def _empty_cache():
     """Each test starts with an empty cache (the navigation badge is cached per user)."""
     from django.core.cache import cache
 
-    from kefu.core import config, workcalendar
+    from kefu.core import auth, config, org, workcalendar
 
     cache.clear()
     config.invalidate()  # a rolled-back test's settings and calendar days send no signal
     workcalendar.invalidate()
+    auth.forget()
+    org.forget_departments()
     yield
     cache.clear()
     config.invalidate()
     workcalendar.invalidate()
+    auth.forget()
+    org.forget_departments()
 
 
 PASSWORD = "kefu-test-pw"

@@ -9,9 +9,11 @@ import os
 wsgi_app = "kefu.wsgi:application"
 bind = [f"{os.environ.get('KEFU_HOST', '127.0.0.1')}:{os.environ.get('KEFU_PORT', '8000')}"]
 workers = int(os.environ.get("KEFU_WEB_WORKERS", "2"))
-# Threads let a slow request (an Excel export, an upload) not hold a whole worker.
+# One thread per worker by default: requests are CPU-bound Python, and threads of one
+# process only take turns on its interpreter lock (docs/configuration.md). More threads
+# let a slow request (an Excel export, an upload) not hold a whole worker.
 worker_class = "gthread"
-threads = int(os.environ.get("KEFU_WEB_THREADS", "4"))
+threads = int(os.environ.get("KEFU_WEB_THREADS", "1"))
 timeout = 60
 graceful_timeout = 20
 accesslog = "-"

@@ -98,6 +98,7 @@ DEFAULT_SQLITE = VAR_DIR / "kefu.sqlite3"
 DATABASE_URL = os.environ.get("KEFU_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["ENGINE"] = "kefu.core.db.sqlite3"  # writers queue on a file lock (see its docstring)
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
@@ -109,10 +110,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not shared-cache memory, so that concurrency tests see
     # real locking (threads in one process on :memory: fail instead of waiting).
     _db["TEST"] = {"NAME": str(VAR_DIR / "test_kefu.sqlite3")}
-else:
-    # Tests close connections after each request so the test database can be dropped.
-    _db["CONN_MAX_AGE"] = 0 if "pytest" in sys.modules else int(os.environ.get("KEFU_CONN_MAX_AGE", "60"))
-    _db["CONN_HEALTH_CHECKS"] = True
+# Persistent connections on both databases: opening one costs a PostgreSQL
+# backend start, or on SQLite the PRAGMAs above and a cold page cache, on every
+# request. Tests close connections after each request so the test database can
+# be dropped.
+_db["CONN_MAX_AGE"] = 0 if "pytest" in sys.modules else int(os.environ.get("KEFU_CONN_MAX_AGE", "600"))
+_db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -20,11 +20,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.core import audit, config, numbering
+from kefu.core import audit, config, numbering, org
 from kefu.core.choices import DepartmentCode
 from kefu.core.errors import Invalid, KefuError
 from kefu.core.models import Department
-from kefu.core.org import ensure_departments
 from kefu.core.workcalendar import WorkCalendar
 from kefu.customers.choices import Region
 from kefu.customers.models import Customer
@@ -101,8 +100,7 @@ def _customer(customer) -> Customer:
 
 
 def _gm_office() -> Department:
-    dept = Department.objects.filter(code=DepartmentCode.GM_OFFICE).first()
-    return dept or ensure_departments()[DepartmentCode.GM_OFFICE]
+    return org.department(DepartmentCode.GM_OFFICE)
 
 
 def period_of(moment: dt.datetime) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -28,6 +30,31 @@ def ensure_departments() -> dict[str, Department]:
         if code not in existing:
             existing[code] = Department.objects.create(code=code, name=name)
     return existing
+
+
+CACHE_SECONDS = 30
+_departments: tuple[float, dict[str, Department]] | None = None
+
+
+def department(code: str) -> Department:
+    """The department with a stable code, from this process's copy (no query while it is fresh).
+
+    Hot paths (every intake puts its first step on the GM office) ask for it; a
+    change to a department is seen at once in this process (signal) and within
+    ``CACHE_SECONDS`` in the others.
+    """
+    global _departments
+    if _departments is None or time.monotonic() - _departments[0] >= CACHE_SECONDS:
+        _departments = (time.monotonic(), {d.code: d for d in Department.objects.all()})
+    found = _departments[1].get(code)
+    # A missing department is created in the caller's transaction, which may yet
+    # roll back: not remembered until it is read back committed.
+    return found if found is not None else ensure_departments()[code]
+
+
+def forget_departments(**_) -> None:
+    global _departments
+    _departments = None
 
 
 @transaction.atomic

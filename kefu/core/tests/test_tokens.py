@@ -1,6 +1,7 @@
 """API tokens: stored hashed, revocable, listed on the profile page."""
 
 import pytest
+from django.utils import timezone
 
 from kefu.core import services
 from kefu.core.models import ApiToken
@@ -81,3 +82,39 @@ def test_api_messages_are_english_unless_chinese_is_asked_for(client):
     assert client.get("/api/v1/calendar/is-workday").headers["Content-Language"] == "en"
     r = client.get("/api/v1/calendar/is-workday", headers={"Accept-Language": "zh-CN"})
     assert r.headers["Content-Language"] == "zh-hans"
+
+
+def _is_workday(client, key):
+    return client.get(
+        "/api/v1/calendar/is-workday", {"date": "2026-10-10"}, headers={"Authorization": f"Bearer {key}"}
+    ).status_code
+
+
+@pytest.mark.django_db
+def test_a_token_in_use_is_refused_at_once_when_revoked_or_its_user_deactivated(org, client):
+    key = services.create_token(org["quality"])
+    assert _is_workday(client, key) == 200  # now in this process's token cache
+    services.revoke_token(org["quality"], ApiToken.objects.get().pk)
+    assert _is_workday(client, key) == 401
+
+    key = services.create_token(org["sales"])
+    assert _is_workday(client, key) == 200
+    org["sales"].is_active = False
+    org["sales"].save()
+    assert _is_workday(client, key) == 401
+
+
+@pytest.mark.django_db
+def test_a_token_revoked_by_another_process_is_refused_after_the_cache_time(org, client, monkeypatch):
+    from kefu.core import auth
+
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    key = services.create_token(org["quality"])
+    assert _is_workday(client, key) == 200
+    # Another server process revokes it: this one gets no signal.
+    ApiToken.objects.filter(user=org["quality"]).update(revoked_at=timezone.now())
+    clock[0] += auth.CACHE_SECONDS - 1
+    assert _is_workday(client, key) == 200
+    clock[0] += 1
+    assert _is_workday(client, key) == 401
