@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
+
+_URL_SAFE = "/?&=%:+,;@-._~"
 
 
 class Response:
@@ -72,7 +74,8 @@ class Client:
         headers: dict | None = None,
         content_type: str | None = None,
     ) -> Response:
-        head = f"{method} {path} HTTP/1.1\r\n{self._fixed}"
+        # Percent-encode what is not ASCII (q=毛刺), as httpx does; leave the query's syntax alone.
+        head = f"{method} {quote(path, safe=_URL_SAFE)} HTTP/1.1\r\n{self._fixed}"
         if headers:
             head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         if content_type:

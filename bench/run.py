@@ -232,7 +232,7 @@ def pick_targets(now: dt.datetime) -> dict:
 async def http_scenarios(base: str, access: dict, targets: dict, a) -> dict:
     import httpx
 
-    from bench import load, vocab
+    from bench import load, rawhttp, vocab
 
     api_h = {"Authorization": f"Bearer {access['token']}"}
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
@@ -264,7 +264,7 @@ async def http_scenarios(base: str, access: dict, targets: dict, a) -> dict:
         ("detail_api", [f"/api/v1/complaints/{n}" for n in t["numbers"]], True),
     ]
     cookies = {access["cookie_name"]: access["session"]}
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120, cookies=cookies) as client:
+    async with rawhttp.Client(base, cookies=cookies) as client:
         for name, paths, is_api in reads:
             if a.only and name not in a.only:
                 continue
@@ -280,22 +280,22 @@ async def http_scenarios(base: str, access: dict, targets: dict, a) -> dict:
             )
             log(f"  p50={res['p50_ms']} p95={res['p95_ms']} p99={res['p99_ms']} ms {res.get('error', '')}")
             out[name] = res
+        rnd = random.Random(11)
+        codes = [f"C{k:05d}" for k in range(1, a.customers + 1)]
+        defects = [d for d, _ in vocab.DEFECTS]
+
+        def payload(i: int) -> dict:
+            part, defect = rnd.choice(vocab.PARTS), rnd.choice(defects)
+            return {
+                "customer": rnd.choice(codes),
+                "channel": "email",
+                "category": "quality",
+                "severity": "general",
+                "title": f"{part}{defect}",
+                "description": f"{rnd.choice(vocab.FINDINGS)}{part}{defect}，{rnd.choice(vocab.ASKS)}。",
+            }
+
         if a.intake_seconds > 0 and (not a.only or "intake" in a.only):
-            rnd = random.Random(11)
-            codes = [f"C{k:05d}" for k in range(1, a.customers + 1)]
-            defects = [d for d, _ in vocab.DEFECTS]
-
-            def payload(i: int) -> dict:
-                part, defect = rnd.choice(vocab.PARTS), rnd.choice(defects)
-                return {
-                    "customer": rnd.choice(codes),
-                    "channel": "email",
-                    "category": "quality",
-                    "severity": "general",
-                    "title": f"{part}{defect}",
-                    "description": f"{rnd.choice(vocab.FINDINGS)}{part}{defect}，{rnd.choice(vocab.ASKS)}。",
-                }
-
             log(f"intake: {a.intake_clients} clients for {a.intake_seconds} s")
             res = await load.intake(
                 client,
@@ -307,6 +307,20 @@ async def http_scenarios(base: str, access: dict, targets: dict, a) -> dict:
             )
             log(f"  {res['created_per_s']}/s p95={res['p95_ms']} ms codes={res['status_codes']}")
             out["intake"] = res
+    if a.intake_httpx_seconds > 0 and (not a.only or "intake" in a.only):
+        # The peer's harness posts with httpx; the same client here gives the like-for-like ratio.
+        log(f"intake (httpx): {a.intake_clients} clients for {a.intake_httpx_seconds} s")
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as hclient:
+            res = await load.intake(
+                hclient,
+                "/api/v1/complaints",
+                payload,
+                clients=a.intake_clients,
+                seconds=a.intake_httpx_seconds,
+                headers=api_h,
+            )
+        log(f"  {res['created_per_s']}/s p95={res['p95_ms']} ms codes={res['status_codes']}")
+        out["intake_httpx"] = res
     return out
 
 
@@ -404,10 +418,12 @@ def child(a) -> int:
     threading.Thread(target=server.sample, args=(stop_sampling,), daemon=True).start()
     try:
         result["http"] = asyncio.run(http_scenarios(server.base, access, targets, a))
-        intake = result["http"].get("intake")
-        if intake:
-            intake["check"] = check_numbers(intake.pop("numbers"))
-            log(f"numbers: {intake['check']['ok']}")
+        runs = [result["http"][k] for k in ("intake", "intake_httpx") if k in result["http"]]
+        if runs:
+            check = check_numbers([n for r in runs for n in r.pop("numbers")])
+            for r in runs:
+                r["check"] = check
+            log(f"numbers: {check['ok']}")
         if not a.only or "sweep" in a.only:
             result["sweep"] = run_sweep(now + dt.timedelta(hours=1))
         if not a.only or "stats" in a.only:
@@ -504,6 +520,9 @@ def parse_args(argv):
     ap.add_argument("--read-budget-s", type=float, default=120)
     ap.add_argument("--intake-seconds", type=float, default=60)
     ap.add_argument("--intake-clients", type=int, default=8)
+    ap.add_argument(
+        "--intake-httpx-seconds", type=float, default=30, help="intake again with httpx, as the peer (0: no)"
+    )
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--only", default="", help="comma list of scenarios (debugging)")
     ap.add_argument("--out", help="JSON file (default bench/runs/<time>-<db>.json)")
@@ -562,6 +581,8 @@ def main(argv=None) -> int:
             str(a.intake_seconds),
             "--intake-clients",
             str(a.intake_clients),
+            "--intake-httpx-seconds",
+            str(a.intake_httpx_seconds),
             "--seed",
             str(a.seed),
             "--only",

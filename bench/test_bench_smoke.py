@@ -50,6 +50,8 @@ def run_smoke(work: Path) -> dict:
         "10",
         "--intake-seconds",
         "3",
+        "--intake-httpx-seconds",
+        "2",
         "--workdir",
         str(work),
         "--out",
@@ -79,9 +81,10 @@ def test_make_bench_smoke_run(tmp_path):
     assert http["search_word_api"]["rows_returned"] > 0
     assert http["search_phrase_api"]["rows_returned"] > 0
 
-    intake = http["intake"]
-    assert intake["created"] > 0, intake["sample_errors"]
-    assert intake["check"]["ok"], intake["check"]
+    for key in ("intake", "intake_httpx"):  # the light client, then httpx as the peer's harness
+        intake = http[key]
+        assert intake["created"] > 0 and intake["status_codes"].keys() == {"201"}, intake["sample_errors"]
+        assert intake["check"]["ok"], intake["check"]
 
     sweep = res["sweep"]
     if sweep["available"]:

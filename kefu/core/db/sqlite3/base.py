@@ -29,7 +29,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if not self.is_in_memory_db():
             # One open file per connection: flock excludes other open files, so
             # threads of one process queue as well as processes do.
-            self._writer_fd = os.open(f"{self.settings_dict['NAME']}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            self._writer_fd = os.open(
+                f"{self.settings_dict['NAME']}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600
+            )
         return conn
 
     def _start_transaction_under_autocommit(self):
