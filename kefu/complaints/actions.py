@@ -210,8 +210,16 @@ def open_step(complaint: Complaint) -> ComplaintStep | None:
     )
 
 
-def situation(complaint: Complaint, settings: dict | None = None) -> workflow.Situation:
-    step = open_step(complaint) if complaint.is_open else None
+def situation(
+    complaint: Complaint, settings: dict | None = None, *, steps: list[ComplaintStep] | None = None
+) -> workflow.Situation:
+    """Where the case stands; ``steps``, when the caller has loaded them all, spare the open-step query."""
+    if not complaint.is_open:
+        step = None
+    elif steps is not None:
+        step = max((s for s in steps if s.done_at is None), key=lambda s: (s.started_at, s.pk), default=None)
+    else:
+        step = open_step(complaint)
     pending = (
         step is not None and ExtensionRequest.objects.filter(step=step, decided_at__isnull=True).exists()
     )

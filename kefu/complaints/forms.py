@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,13 +46,31 @@ class ServiceErrorsMixin:
         self.add_error(field, message)
 
 
+class CustomerCodeInput(forms.TextInput):
+    """A customer code with suggestions: typing fetches the matching visible customers
+    (code or name) into the ``customer-codes`` datalist, so the page carries none of them."""
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {
+                "list": "customer-codes",
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("complaints:customer-options"),
+                "hx-trigger": "focus once, input changed delay:200ms",
+                "hx-target": "#customer-codes",
+                "hx-swap": "innerHTML",
+                **(attrs or {}),
+            }
+        )
+
+
 class ComplaintForm(ServiceErrorsMixin, forms.Form):
     """Staff registration (R3.2); any employee who receives a complaint registers it (000 5.3.2)."""
 
     customer = forms.CharField(
         label=_("Customer code"),
         max_length=32,
-        widget=forms.TextInput(attrs={"list": "customer-codes", "autocomplete": "off"}),
+        widget=CustomerCodeInput(),
     )
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
     received_at = forms.DateTimeField(
@@ -161,7 +180,7 @@ class ReassignCustomerForm(forms.Form):
     customer = forms.CharField(
         label=_("Customer code"),
         max_length=32,
-        widget=forms.TextInput(attrs={"list": "customer-codes", "autocomplete": "off"}),
+        widget=CustomerCodeInput(),
     )
 
 

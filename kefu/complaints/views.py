@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,12 +32,19 @@ from .forms import (
 )
 from .models import Complaint
 
-CUSTOMER_CHOICES_LIMIT = 500
+CUSTOMER_OPTIONS_LIMIT = 20
 
 
-def _customer_codes(user):
-    """Codes and names for the datalist of the customer field (visible customers only)."""
-    return visible_customers(user).order_by("code").values_list("code", "name")[:CUSTOMER_CHOICES_LIMIT]
+@login_required
+def customer_options(request):
+    """The suggestions of a customer code field (``CustomerCodeInput``): visible customers
+    whose code starts with, or whose name contains, what was typed."""
+    typed = request.GET.get("customer", "").strip()[:100]
+    customers = visible_customers(request.user)
+    if typed:
+        customers = customers.filter(Q(code__istartswith=typed) | Q(name__icontains=typed))
+    rows = customers.order_by("code").values_list("code", "name")[:CUSTOMER_OPTIONS_LIMIT]
+    return render(request, "complaints/_partials/customer_options.html", {"rows": rows})
 
 
 def _refused(request, error: KefuError):
@@ -98,7 +106,7 @@ def complaint_create(request):
     return render(
         request,
         "complaints/complaint_form.html",
-        {"form": form, "customer_codes": _customer_codes(request.user), "nav": "complaints"},
+        {"form": form, "nav": "complaints"},
         status=422 if request.method == "POST" else 200,
     )
 
@@ -124,7 +132,6 @@ def complaint_detail(request, number: str):
             "now": now,
             "attachment_form": AttachmentForm(),
             "reassign_form": ReassignCustomerForm() if may_relink else None,
-            "customer_codes": _customer_codes(request.user) if may_relink else (),
             "nav": "complaints",
         },
     )

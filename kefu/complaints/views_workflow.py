@@ -37,12 +37,16 @@ def clock(due_at, done_at, now, calendar) -> dict:
 
 def panel_context(user, complaint: Complaint, *, error: str = "", field: str = "", done: str = "") -> dict:
     now = timezone.now()
-    cal = WorkCalendar.load()
-    sit = actions.situation(complaint, config.snapshot())
-    allowed = workflow.allowed_actions(complaint, user, sit)
+    cal = WorkCalendar.cached()
+    # The detail page has prefetched the steps (selectors.load_detail): no second query.
+    prefetched = getattr(complaint, "_prefetched_objects_cache", {}).get("steps")
     steps = list(
-        complaint.steps.select_related("department", "assignee", "done_by").order_by("started_at", "id")
+        prefetched
+        if prefetched is not None
+        else complaint.steps.select_related("department", "assignee", "done_by").order_by("started_at", "id")
     )
+    sit = actions.situation(complaint, config.snapshot(), steps=steps)
+    allowed = workflow.allowed_actions(complaint, user, sit)
     for s in steps:
         s.clock = clock(s.due_at, s.done_at, now, cal)
         s.current = sit.step is not None and s.pk == sit.step.pk

@@ -86,7 +86,7 @@ def test_form_has_django_default_field_ids(page, customers):
         "attachments",
     ):
         assert f'id="id_{name}"' in html, name
-    assert 'value="C001"' in html  # the datalist of visible customers
+    assert '<datalist id="customer-codes"></datalist>' in html  # suggestions come as the user types
 
 
 @pytest.mark.django_db
@@ -352,3 +352,20 @@ def test_daily_check_query_count_does_not_grow_with_rows(page, org, customers, d
     with django_assert_max_num_queries(8):
         response = client.get(url)
     assert response.context["check"].total == 25
+
+
+@pytest.mark.django_db
+def test_customer_suggestions_match_code_or_name_and_only_visible_customers(page, customers):
+    make_customer("C003", owner=None, name="华东精密")
+    sales = page("sales")  # sees own customers only
+    r = sales.get("/complaints/customer-options/", {"customer": "华东"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    assert r.content.decode().strip() == '<option value="C001">华东机电</option>'
+    quality = page("quality")  # sees every customer
+    by_name = quality.get("/complaints/customer-options/", {"customer": "华东"}).content.decode()
+    assert 'value="C001"' in by_name and 'value="C003"' in by_name and "C002" not in by_name
+    by_code = quality.get("/complaints/customer-options/", {"customer": "c00"}).content.decode()
+    assert by_code.count("<option") == 3
+    # The registration page carries the field's suggestion request, not a list of customers.
+    form = sales.get("/complaints/new/").content.decode()
+    assert 'hx-get="/complaints/customer-options/"' in form and "华东机电" not in form
