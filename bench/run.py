@@ -35,7 +35,8 @@ if str(ROOT) not in sys.path:
 VAR = ROOT / "var" / "bench"
 RUNS = ROOT / "bench" / "runs"
 PY = ROOT / ".venv" / "bin" / "python"
-PEER_SRC = ROOT.parent / "shared" / "bench" / "peer"
+# The peer's harness sits beside the checkout (../shared/bench/peer); KEFU_BENCH_PEER points elsewhere.
+PEER_SRC = Path(os.environ.get("KEFU_BENCH_PEER") or ROOT.parent / "shared" / "bench" / "peer")
 PEER_DIR = VAR / "peer"
 PG_ADMIN_URL = os.environ.get("KEFU_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 PG_DB = "kefu_bench"
