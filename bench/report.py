@@ -134,7 +134,8 @@ def table(record: dict) -> str:
         f"| scenario | target | kefu {int(big):,} | at {int(big):,} | kefu {int(small):,} "
         f"| django-helpdesk {int(peer_size or 0):,} | peer / kefu at {int(small):,} |"
     )
-    lines = [f"#### {db} (run {record['date']}, {record['seconds']} s)", "", head, "|" + "---|" * 7]
+    commit = f", commit {record['commit']}" if record.get("commit") else ""
+    lines = [f"#### {db} (run {record['date']}, {record['seconds']} s{commit})", "", head, "|" + "---|" * 7]
     for label, key, kind, target, pkey in ROWS:
         tgt = (
             "-"

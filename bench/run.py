@@ -475,6 +475,19 @@ def run_peer(db: str, size: int) -> dict:
     return res
 
 
+def git_commit() -> str:
+    """The checkout's commit, with "+changes" when the work tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
 def machine() -> dict:
     cpu = next(
         (
@@ -551,6 +564,7 @@ def main(argv=None) -> int:
         "date": started.isoformat(timespec="seconds"),
         "machine": machine(),
         "command": "bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "commit": git_commit(),
         "postgresql": pg_version() if a.db == "pg" else None,
         "kefu": {},
         "peer": None,

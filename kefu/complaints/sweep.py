@@ -25,7 +25,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.core import config, outbox
+from kefu.core import config, org, outbox
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
 from kefu.core.workcalendar import WorkCalendar
 
@@ -62,38 +62,45 @@ def pending_q(cutoffs: list[dt.datetime]) -> Q:
     )
 
 
+@dataclass(frozen=True)
+class OverdueStep:
+    """What a notice needs of an overdue step: read as plain values, not three model instances."""
+
+    id: int
+    step: str
+    due_at: dt.datetime
+    complaint_id: int
+    department_id: int
+    number: str
+    title: str
+
+
+STEP_COLUMNS = (
+    "id",
+    "step",
+    "due_at",
+    "complaint_id",
+    "department_id",
+    "complaint__number",
+    "complaint__title",
+)
+
+
 def overdue_steps(
     now: dt.datetime, cutoffs: list[dt.datetime], *, after: tuple | None = None, limit: int = BATCH
-):
+) -> list[OverdueStep]:
     """Open steps past their deadline that lack a notice, oldest first, locked for this sweep
     (one indexed query); only the columns the notices need."""
     qs = (
         ComplaintStep.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(done_at__isnull=True, due_at__lt=now)
         .filter(pending_q(cutoffs))
-        .select_related("complaint", "department")
-        .only(*STEP_FIELDS)
         .order_by("due_at", "id")
     )
     if after is not None:
         due, pk = after
         qs = qs.filter(due_at__gte=due).exclude(due_at=due, id__lte=pk)
-    return list(qs[:limit])
-
-
-STEP_FIELDS = (
-    "id",
-    "step",
-    "due_at",
-    "complaint_id",
-    "department_id",
-    "complaint__id",
-    "complaint__number",
-    "complaint__title",
-    "department__id",
-    "department__code",
-    "department__name",
-)
+    return [OverdueStep(*row) for row in qs.values_list(*STEP_COLUMNS)[:limit]]
 
 
 def sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> SweepResult:
@@ -113,47 +120,53 @@ def sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> SweepResult:
                 _issue(steps, now, cutoffs, late, result)
         if len(steps) < batch:
             return result
-        after = (steps[-1].due_at, steps[-1].pk)
+        after = (steps[-1].due_at, steps[-1].id)
 
 
-def _issue(steps, now, cutoffs, late, result: SweepResult) -> None:
+def _issue(steps: list[OverdueStep], now, cutoffs, late, result: SweepResult) -> None:
     # Read again now that the steps are locked: a concurrent sweep may have committed their
     # notices after the locking query took its snapshot (PostgreSQL, READ COMMITTED).
     issued = set(
-        ReminderNotice.objects.filter(step_id__in=[s.pk for s in steps]).values_list("step_id", "level")
+        ReminderNotice.objects.filter(step_id__in=[s.id for s in steps]).values_list("step_id", "level")
     )
-    new = [
-        ReminderNotice(
-            step=step,
-            complaint=step.complaint,
-            department=step.department,
-            level=level,
-            step_due_at=step.due_at,
-            issued_at=now,
-        )
-        for step in steps
-        for level, cutoff in enumerate(cutoffs)
-        if step.due_at < cutoff and (step.pk, level) not in issued
-    ]
+    departments = org.departments_by_id(needed={s.department_id for s in steps})
+    new, of_step = [], []
+    for step in steps:
+        for level, cutoff in enumerate(cutoffs):
+            if step.due_at < cutoff and (step.id, level) not in issued:
+                new.append(
+                    ReminderNotice(
+                        step_id=step.id,
+                        complaint_id=step.complaint_id,
+                        department=departments[step.department_id],
+                        level=level,
+                        step_due_at=step.due_at,
+                        issued_at=now,
+                    )
+                )
+                of_step.append(step)
     if not new:
         return
     ReminderNotice.objects.bulk_create(new)
     result.issued += new
     codes = {n.department.code for n in new} | {DepartmentCode.GM_OFFICE}
     people = outbox.members(codes)
+    # Only members with an address get mail (outbox.build skips the others): no text is
+    # written for a notice nobody will receive.
+    people = [m for m in people if (m.user.email or "").strip()]
     recipients = functools.cache(lambda code, level: _recipients(code, level, people))
     rows = []
-    for notice in new:
+    for notice, step in zip(new, of_step, strict=True):
         memberships = recipients(notice.department.code, notice.level)
         if not memberships:
             continue
         rows += outbox.build(
             kind=f"reminder_l{notice.level}",
-            subject=_reminder_subject(notice),
-            body=_reminder_body(notice, late(notice.step_due_at)),
+            subject=_reminder_subject(notice, step),
+            body=_reminder_body(notice, step, late(step.due_at)),
             memberships=memberships,
             obj_type="complaint",
-            obj_id=notice.complaint.number,
+            obj_id=step.number,
             now=now,
         )
     outbox.save(rows)
@@ -170,23 +183,23 @@ def _recipients(code: str, level: int, people) -> list:
     return [m for m in people if m.department.code == DepartmentCode.GM_OFFICE and m.role == Role.GM]
 
 
-def _reminder_subject(notice: ReminderNotice) -> str:
+def _reminder_subject(notice: ReminderNotice, step: OverdueStep) -> str:
     label = ReminderNotice.Level(notice.level).label
     return _("[%(number)s] Reminder (催办单) %(level)s: %(step)s overdue") % {
-        "number": notice.complaint.number,
+        "number": step.number,
         "level": label,
-        "step": Step(notice.step.step).label,
+        "step": Step(step.step).label,
     }
 
 
-def _reminder_body(notice: ReminderNotice, late_workdays: int) -> str:
+def _reminder_body(notice: ReminderNotice, step: OverdueStep, late_workdays: int) -> str:
     return _(
         "%(title)s\n\nStep %(step)s of %(dept)s was due %(due)s and is %(late)d working day(s) late."
     ) % {
-        "title": notice.complaint.title,
-        "step": Step(notice.step.step).label,
+        "title": step.title,
+        "step": Step(step.step).label,
         "dept": notice.department.name,
-        "due": timezone.localtime(notice.step_due_at).strftime("%Y-%m-%d %H:%M"),
+        "due": timezone.localtime(step.due_at).strftime("%Y-%m-%d %H:%M"),
         "late": late_workdays,
     }
 

@@ -36,6 +36,13 @@ CACHE_SECONDS = 30
 _departments: tuple[float, dict[str, Department]] | None = None
 
 
+def _by_code() -> dict[str, Department]:
+    global _departments
+    if _departments is None or time.monotonic() - _departments[0] >= CACHE_SECONDS:
+        _departments = (time.monotonic(), {d.code: d for d in Department.objects.all()})
+    return _departments[1]
+
+
 def department(code: str) -> Department:
     """The department with a stable code, from this process's copy (no query while it is fresh).
 
@@ -43,13 +50,19 @@ def department(code: str) -> Department:
     change to a department is seen at once in this process (signal) and within
     ``CACHE_SECONDS`` in the others.
     """
-    global _departments
-    if _departments is None or time.monotonic() - _departments[0] >= CACHE_SECONDS:
-        _departments = (time.monotonic(), {d.code: d for d in Department.objects.all()})
-    found = _departments[1].get(code)
+    found = _by_code().get(code)
     # A missing department is created in the caller's transaction, which may yet
     # roll back: not remembered until it is read back committed.
     return found if found is not None else ensure_departments()[code]
+
+
+def departments_by_id(*, needed=()) -> dict[int, Department]:
+    """Every department by id, from this process's copy; read afresh if one of ``needed`` is missing."""
+    found = {d.pk: d for d in _by_code().values()}
+    if any(pk not in found for pk in needed):
+        forget_departments()
+        found = {d.pk: d for d in _by_code().values()}
+    return found
 
 
 def forget_departments(**_) -> None:
