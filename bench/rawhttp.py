@@ -83,11 +83,34 @@ class Client:
         if body or method == "POST":
             head += f"Content-Length: {len(body)}\r\n"
         data = head.encode("latin-1") + b"\r\n" + body
-        conn = self._idle.pop() if self._idle else await asyncio.open_connection(self.host, self.port)
-        reader, writer = conn
-        try:
+        if self._idle:
+            reader, writer = self._idle.pop()
             writer.write(data)
+            try:
+                raw = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                # The server closed the idle connection (gunicorn's keep-alive timeout):
+                # nothing was answered, so send it again on a new one.
+                writer.close()
+                return await self._send_new(data)
+            return await self._finish(reader, writer, raw)
+        return await self._send_new(data)
+
+    async def _send_new(self, data: bytes) -> Response:
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        writer.write(data)
+        try:
             raw = await reader.readuntil(b"\r\n\r\n")
+        except BaseException:
+            writer.close()
+            raise
+        return await self._finish(reader, writer, raw)
+
+    async def _finish(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
+    ) -> Response:
+        conn = (reader, writer)
+        try:
             lines = raw.decode("latin-1").split("\r\n")
             status = int(lines[0].split(" ", 2)[1])
             hdrs: dict[str, str] = {}
