@@ -15,6 +15,11 @@ def test_sales_registers_a_complaint_and_finds_it_in_the_list_by_number(tab, peo
     log_in(tab, "sales")
 
     tab.goto("/complaints/new/")
+    # The customer field suggests the customers this user may see as they type (code or name).
+    tab.locator("#id_customer").press_sequentially("恒达", delay=50)
+    options = tab.locator("#customer-codes option")
+    expect(options).not_to_have_count(0)
+    assert "C1001" in options.evaluate_all("els => els.map(e => e.value)")
     tab.fill("#id_customer", "C1001")
     tab.select_option("#id_channel", "phone")
     tab.fill("#id_title", "冲压件毛刺超标 浏览器测试")
