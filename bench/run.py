@@ -296,32 +296,22 @@ async def http_scenarios(base: str, access: dict, targets: dict, a) -> dict:
                 "description": f"{rnd.choice(vocab.FINDINGS)}{part}{defect}，{rnd.choice(vocab.ASKS)}。",
             }
 
-        if a.intake_seconds > 0 and (not a.only or "intake" in a.only):
-            log(f"intake: {a.intake_clients} clients for {a.intake_seconds} s")
+        async def intake(key: str, label: str, on, seconds: float) -> None:
+            log(f"{label}: {a.intake_clients} clients for {seconds} s")
             res = await load.intake(
-                client,
-                "/api/v1/complaints",
-                payload,
-                clients=a.intake_clients,
-                seconds=a.intake_seconds,
-                headers=api_h,
+                on, "/api/v1/complaints", payload, clients=a.intake_clients, seconds=seconds, headers=api_h
             )
             log(f"  {res['created_per_s']}/s p95={res['p95_ms']} ms codes={res['status_codes']}")
-            out["intake"] = res
-    if a.intake_httpx_seconds > 0 and (not a.only or "intake" in a.only):
-        # The peer's harness posts with httpx; the same client here gives the like-for-like ratio.
-        log(f"intake (httpx): {a.intake_clients} clients for {a.intake_httpx_seconds} s")
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as hclient:
-            res = await load.intake(
-                hclient,
-                "/api/v1/complaints",
-                payload,
-                clients=a.intake_clients,
-                seconds=a.intake_httpx_seconds,
-                headers=api_h,
-            )
-        log(f"  {res['created_per_s']}/s p95={res['p95_ms']} ms codes={res['status_codes']}")
-        out["intake_httpx"] = res
+            out[key] = res
+
+        if a.only and "intake" not in a.only:
+            return out
+        if a.intake_seconds > 0:
+            await intake("intake", "intake", client, a.intake_seconds)
+        if a.intake_httpx_seconds > 0:
+            # The peer's harness posts with httpx; the same client here gives the like-for-like ratio.
+            async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as hclient:
+                await intake("intake_httpx", "intake (httpx)", hclient, a.intake_httpx_seconds)
     return out
 
 
