@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from kefu.core import access, audit, config, outbox
+from kefu.core import access, audit, config, org, outbox
 from kefu.core.choices import DepartmentCode, Role
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.models import Department
@@ -344,10 +344,9 @@ def perform(
 
 
 def _department(code: str) -> Department:
-    dept = Department.objects.filter(code=code).first()
-    if dept is None:
+    if code not in org.DEPARTMENT_NAMES:
         raise Invalid(_("unknown department %(code)r") % {"code": code}, field="responsible_department")
-    return dept
+    return org.department(code)
 
 
 def _close_step(ctx: Ctx) -> None:
@@ -476,7 +475,7 @@ def _submit_investigation(ctx: Ctx) -> None:
 
 
 def _nothing(ctx: Ctx) -> None:
-    pass
+    """The applier of actions that change nothing but the step and the state (the table does that)."""
 
 
 def _submit_proposal(ctx: Ctx) -> None:
@@ -527,9 +526,8 @@ def _record_reply(ctx: Ctx) -> None:
         order_no=c.order_no,
         part_no=c.part_no,
         customer_request=c.customer_request,
+        parent=c,
     )
-    followup.parent = c
-    followup.save(update_fields=["parent"])
     reply.followup = followup
     reply.save(update_fields=["followup"])
     ctx.followup = followup
@@ -537,7 +535,7 @@ def _record_reply(ctx: Ctx) -> None:
 
 def _object(ctx: Ctx) -> None:
     depts = access.departments(ctx.by)
-    dept = Department.objects.filter(code__in=depts).order_by("id").first()
+    dept = min((org.department(code) for code in depts), key=lambda d: d.pk)
     ctx.record = Memo.objects.create(
         complaint=ctx.complaint,
         department=dept,

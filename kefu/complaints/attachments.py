@@ -9,6 +9,7 @@ Errors name the field ``attachments`` and the file.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -212,8 +213,6 @@ class WrittenFiles:
 
     def delete_all(self) -> None:
         for name in self.names:
-            try:
+            with contextlib.suppress(OSError):  # already gone: nothing to undo
                 default_storage.delete(name)
-            except OSError:
-                pass
         self.names.clear()

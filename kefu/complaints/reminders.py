@@ -56,15 +56,21 @@ def open_steps(user) -> QuerySet:
     )
 
 
-def reminders(user, *, complaint: str = "", department: str = "", open="") -> QuerySet:
-    """Reminder notices on complaints ``user`` may see; ``open``: the step is still not done."""
-    qs = ReminderNotice.objects.filter(complaint__in=visible_complaints(user).values("pk")).select_related(
-        "complaint", "step", "department"
-    )
+def _on_visible(qs: QuerySet, user, complaint: str, department: str) -> QuerySet:
+    """Rows of complaints ``user`` may see, narrowed to a complaint number and a department code."""
+    qs = qs.filter(complaint__in=visible_complaints(user).values("pk"))
     if complaint:
         qs = qs.filter(complaint__number=complaint)
     if department:
         qs = qs.filter(department__code=department)
+    return qs
+
+
+def reminders(user, *, complaint: str = "", department: str = "", open="") -> QuerySet:
+    """Reminder notices on complaints ``user`` may see; ``open``: the step is still not done."""
+    qs = _on_visible(
+        ReminderNotice.objects.select_related("complaint", "step", "department"), user, complaint, department
+    )
     flag = parse_open(open)
     if flag is not None:
         qs = qs.filter(step__done_at__isnull=flag)
@@ -87,13 +93,12 @@ def my_reminders(user) -> QuerySet:
 
 
 def inquiries(user, *, complaint: str = "", department: str = "", open="") -> QuerySet:
-    qs = LatenessInquiry.objects.filter(complaint__in=visible_complaints(user).values("pk")).select_related(
-        "complaint", "step", "department", "answered_by"
+    qs = _on_visible(
+        LatenessInquiry.objects.select_related("complaint", "step", "department", "answered_by"),
+        user,
+        complaint,
+        department,
     )
-    if complaint:
-        qs = qs.filter(complaint__number=complaint)
-    if department:
-        qs = qs.filter(department__code=department)
     flag = parse_open(open)
     if flag is not None:
         qs = qs.filter(answered_at__isnull=flag)

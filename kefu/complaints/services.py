@@ -173,6 +173,7 @@ def register_complaint(
     contact_email: str = "",
     submitter_ip: str | None = None,
     attachments: Iterable = (),
+    parent: Complaint | None = None,
 ) -> Complaint:
     """Register a complaint, give it its number and acknowledge it (R3.1-R3.5, 000 5.3.2-5.3.3).
 
@@ -180,7 +181,8 @@ def register_complaint(
     ``YYYYMM-NNNN`` of the registration month in Asia/Shanghai, gap-free
     (002 篇4 第八条). The first step ("assign", GM office) is due after
     ``step_days.assign`` working days; the case after 15 / 20 calendar days
-    (002 篇4 第十条). Raises ``Invalid`` naming the field for bad input;
+    (002 篇4 第十条). ``parent`` is the complaint a follow-up reopens (a
+    rejected reply). Raises ``Invalid`` naming the field for bad input;
     nothing is written then.
     """
     now = _aware(now, "now") if now is not None else timezone.now()
@@ -204,6 +206,7 @@ def register_complaint(
         ship_date=ship_date,
         received_at=received_at,
         submitter_ip=submitter_ip or None,
+        parent=parent,
     )
     if fields["contact_email"]:
         try:

@@ -16,8 +16,6 @@ from kefu.search.tokens import bigrams, document, query_bigrams
 
 AT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 INSTALLED = apps.is_installed("kefu.search")
-# Without the app its tables do not exist: test_search_app_is_installed fails and says so.
-needs_index = pytest.mark.skipif(not INSTALLED, reason="kefu.search is not in INSTALLED_APPS")
 
 TEXTS = {
     "burr": ("支架毛刺", "客户来料检验时发现支架毛刺，不良数量20件。"),
@@ -71,29 +69,24 @@ def test_bigrams_of_chinese_runs_only():
     assert query_bigrams("刺") is None and query_bigrams("mm") is None and query_bigrams("A-17毛刺") is None
 
 
-@needs_index
 def test_two_character_word_is_found(complaints):
     assert found("毛刺") == scanned("毛刺") == {"支架毛刺"}
 
 
-@needs_index
 def test_four_character_phrase_is_found_and_scrambled_bigrams_are_not(complaints):
     assert found("包装破损") == scanned("包装破损") == {"端盖包装破损"}
 
 
-@needs_index
 def test_several_terms_must_all_occur(complaints):
     assert found("尺寸超差 孔位") == {"法兰盘尺寸超差"}
     assert found("尺寸超差 毛刺") == set()
 
 
-@needs_index
 @pytest.mark.parametrize("q", ["刺", "mm", "a-17", "0.2mm", "破损 Lot"])
 def test_terms_the_index_cannot_serve_fall_back_to_a_scan(complaints, q):
     assert found(q) == scanned(q)
 
 
-@needs_index
 def test_index_follows_updates_and_deletes(complaints):
     c = complaints["none"]
     c.title, c.description = "按键漏装", "装配线上发现按键漏装"
@@ -108,7 +101,6 @@ def test_index_follows_updates_and_deletes(complaints):
             assert cur.fetchone()[0] == len(TEXTS) - 1
 
 
-@needs_index
 def test_search_uses_the_index(complaints):
     qs = apply_text_search(Complaint.objects.all(), "包装破损")
     if connection.vendor == "postgresql":
@@ -120,7 +112,6 @@ def test_search_uses_the_index(complaints):
         assert "search_complaint_fts VIRTUAL TABLE" in qs.explain()
 
 
-@needs_index
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL tokeniser exists on PostgreSQL only")
 def test_sql_tokeniser_matches_python(complaints):
     title, description = TEXTS["size"]
@@ -133,7 +124,6 @@ def test_sqlite_document_is_the_sorted_bigrams():
     assert document("毛刺", "刺伤") == "刺伤 毛刺"
 
 
-@needs_index
 @pytest.mark.django_db(transaction=True)
 def test_index_survives_the_flush_of_transactional_tests():
     # The flush after this test empties complaints (TRUNCATE on PostgreSQL, DELETE on SQLite);
@@ -154,7 +144,6 @@ def test_index_survives_the_flush_of_transactional_tests():
     assert found("锈蚀") == {"底座锈蚀"}
 
 
-@needs_index
 @pytest.mark.django_db(transaction=True)
 def test_index_is_empty_after_the_flush():
     with connection.cursor() as cur:

@@ -12,6 +12,7 @@ not by the terminal, or the cluster hangs while it waits for them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -52,10 +53,8 @@ class Command(BaseCommand):
         def stop():
             for proc in children.values():
                 if proc.poll() is None:
-                    try:
+                    with contextlib.suppress(ProcessLookupError):  # exited meanwhile
                         proc.send_signal(signal.SIGTERM)
-                    except ProcessLookupError:
-                        pass
 
         def on_signal(signum, frame):
             nonlocal stopping
@@ -97,8 +96,6 @@ class Command(BaseCommand):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self.stderr.write(f"kefu serve: {name} did not stop in time; killing it")
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)  # its own children too
-                except ProcessLookupError:
-                    pass
                 proc.wait()
