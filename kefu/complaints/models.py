@@ -16,8 +16,14 @@ class Complaint(models.Model):
     period = models.PositiveIntegerField(help_text="YYYYMM of registration")
     serial = models.PositiveIntegerField()
 
+    # Indexed by complaint_customer_idx (customer, -received_at); no second index to
+    # maintain on every intake.
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="complaints"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        db_index=False,
     )
     region = models.CharField(_("region"), max_length=16, choices=Region.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
@@ -75,6 +81,7 @@ class Complaint(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # set late in the case: a partial index (Meta) skips the NULLs
     )
     supplier = models.CharField(_("responsible supplier"), max_length=200, blank=True)
     needs_rd = models.BooleanField(_("needs R&D opinion"), default=False)
@@ -113,6 +120,11 @@ class Complaint(models.Model):
             models.Index(fields=["case_due_at"], name="complaint_case_due_idx"),
             models.Index(fields=["due_at"], name="complaint_due_idx"),
             models.Index(fields=["parent"], condition=Q(parent__isnull=False), name="complaint_parent_idx"),
+            models.Index(
+                fields=["responsible_department"],
+                condition=Q(responsible_department__isnull=False),
+                name="complaint_resp_dept_idx",
+            ),
         ]
         verbose_name = _("complaint")
         verbose_name_plural = _("complaints")
@@ -132,19 +144,31 @@ class Complaint(models.Model):
 class ComplaintStep(models.Model):
     """One step of the case: owner department, deadline, completion and what was submitted."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="steps")
+    # Indexed by step_complaint_idx (complaint, started_at).
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="steps", db_index=False)
     step = models.CharField(_("step"), max_length=20, choices=Step.choices)
     department = models.ForeignKey(
         "core.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
     )
+    # Mostly NULL, and NULL when the step opens: partial indexes (Meta) instead.
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     due_at = models.DateTimeField(_("due at"))
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     extended_days = models.PositiveSmallIntegerField(_("extended by working days"), default=0)
     data = models.JSONField(default=dict, blank=True)
@@ -157,6 +181,8 @@ class ComplaintStep(models.Model):
                 fields=["department", "due_at"], condition=Q(done_at__isnull=True), name="step_dept_open_idx"
             ),
             models.Index(fields=["complaint", "started_at"], name="step_complaint_idx"),
+            models.Index(fields=["assignee"], condition=Q(assignee__isnull=False), name="step_assignee_idx"),
+            models.Index(fields=["done_by"], condition=Q(done_by__isnull=False), name="step_done_by_idx"),
         ]
         verbose_name = _("step")
         verbose_name_plural = _("steps")
