@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from .db import rows
 from .models import AuditEvent
 
 
@@ -19,7 +20,8 @@ def record(obj, action: str, **fields) -> AuditEvent:
 def record_many(events: list[AuditEvent]) -> list[AuditEvent]:
     """Write several ``event_for`` rows in one INSERT, in order, inside the change's transaction."""
     _require_transaction()
-    return AuditEvent.objects.bulk_create(events)
+    rows.insert(events)
+    return events
 
 
 def event_for(

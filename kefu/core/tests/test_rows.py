@@ -1,0 +1,146 @@
+"""kefu.core.db.rows: the precompiled SQL of the intake writes and reads what the ORM would."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connections, transaction
+
+from kefu.complaints.models import Complaint, ComplaintStep
+from kefu.core.db import rows
+from kefu.core.models import AuditEvent, Department
+from kefu.customers.models import Customer
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _values(model, pk) -> dict:
+    row = model.objects.filter(pk=pk).values().get()
+    row.pop("id")
+    return row
+
+
+def _complaint(customer, number: str, **extra) -> Complaint:
+    fields = dict(
+        number=number,
+        period=202611,
+        serial=int(number[-4:]),
+        customer=customer,
+        region="export",
+        channel="email",
+        title="壳体毛刺",
+        description="来料检验发现壳体毛刺，\n请分析原因。",
+        category="quality",
+        received_at=dt.datetime(2026, 11, 30, 23, 59, 59, 123456, tzinfo=SHANGHAI),
+        registered_at=dt.datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI),
+        quantity=1200,
+        defect_quantity=None,
+        ship_date=dt.date(2026, 2, 28),
+        sample_received=True,
+        submitter_ip="2001:db8::1",
+        due_at=dt.datetime(2026, 12, 1, 23, 59, 59, tzinfo=SHANGHAI),
+        case_due_at=dt.datetime(2026, 12, 15, 23, 59, 59, tzinfo=SHANGHAI),
+        answer_by=dt.date(2026, 12, 15),
+        loss_amount=Decimal("5000.01"),
+    )
+    return Complaint(**(fields | extra))
+
+
+@pytest.fixture
+def customer(db):
+    return Customer.objects.create(code="C1001", name="恒达汽车部件", region="export")
+
+
+@pytest.mark.django_db
+def test_an_inserted_row_reads_back_as_the_orm_would_have_written_it(customer):
+    by_orm = _complaint(customer, "202611-0001")
+    by_orm.save()
+    fast = _complaint(customer, "202611-0002")
+    with transaction.atomic():
+        rows.insert([fast])
+    assert fast.pk is not None and fast.pk != by_orm.pk
+    assert not fast._state.adding
+    expected = _values(Complaint, by_orm.pk) | {"number": "202611-0002", "serial": 2}
+    assert _values(Complaint, fast.pk) == expected
+    # Field defaults of the model were applied.
+    assert (expected["status"], expected["severity"], expected["validity"]) == (
+        "registered",
+        "general",
+        "pending",
+    )
+
+    department = Department.objects.first() or Department.objects.create(code="gm", name="总经理办公室")
+    step_orm = ComplaintStep.objects.create(
+        complaint=by_orm, step="assign", department=department, due_at=by_orm.due_at, data={"a": [1, "二"]}
+    )
+    step = ComplaintStep(
+        complaint=fast, step="assign", department=department, due_at=fast.due_at, data={"a": [1, "二"]}
+    )
+    rows.insert([step])
+    assert _values(ComplaintStep, step.pk) == _values(ComplaintStep, step_orm.pk) | {
+        "complaint_id": fast.pk,
+        "started_at": step.started_at,
+    }
+    assert ComplaintStep.objects.get(pk=step.pk).data == {"a": [1, "二"]}
+
+
+@pytest.mark.django_db
+def test_several_rows_go_in_one_statement_and_each_gets_its_own_key_in_order(customer):
+    events = [
+        AuditEvent(object_type="customer", object_id="C1001", action=action, data={"n": n})
+        for n, action in enumerate(["register", "acknowledge", "assign"])
+    ]
+    with transaction.atomic():
+        rows.insert(events)
+    assert [e.pk for e in events] == sorted(e.pk for e in events)
+    assert {e.pk: (e.action, e.data) for e in events} == {
+        pk: (action, data) for pk, action, data in AuditEvent.objects.values_list("pk", "action", "data")
+    }
+
+
+@pytest.mark.django_db
+def test_insert_refuses_saved_rows_and_mixed_models(customer):
+    with pytest.raises(ValueError, match="unsaved instances of one model"):
+        rows.insert([customer])
+    with pytest.raises(ValueError, match="unsaved instances of one model"):
+        rows.insert([AuditEvent(action="a"), Customer(code="C2")])
+    rows.insert([])  # nothing to do
+
+
+CUSTOMER_BY_CODE = rows.Prepared(lambda code: Customer.objects.filter(code=code)[:1])
+
+
+@pytest.mark.django_db
+def test_a_prepared_select_returns_the_instance_the_orm_returns(customer):
+    other = Customer.objects.create(code="C1002", name="东方精密", owner=None, is_key=True)
+    found = CUSTOMER_BY_CODE.first("C1001")
+    assert isinstance(found, Customer) and not found._state.adding
+    orm = Customer.objects.get(code="C1001")
+    # Converters ran: dates are datetimes on SQLite too, not the stored text.
+    assert isinstance(found.created_at, dt.datetime) and found.created_at == orm.created_at
+    assert {k: v for k, v in vars(found).items() if k != "_state"} == {
+        k: v for k, v in vars(orm).items() if k != "_state"
+    }
+    # The compiled SQL is reused with new values, not with the first ones.
+    assert CUSTOMER_BY_CODE.first("C1002").pk == other.pk
+    assert CUSTOMER_BY_CODE.first("nobody") is None
+
+
+@pytest.mark.django_db
+def test_a_prepared_select_is_compiled_once_per_connection(customer, django_assert_num_queries):
+    CUSTOMER_BY_CODE.first("C1001")
+    cached = connections["default"].__dict__[rows._CACHE_ATTR][CUSTOMER_BY_CODE]
+    with django_assert_num_queries(1):
+        assert CUSTOMER_BY_CODE.first("C1001").code == "C1001"
+    assert connections["default"].__dict__[rows._CACHE_ATTR][CUSTOMER_BY_CODE] is cached
+
+
+@pytest.mark.django_db
+def test_a_prepared_select_refuses_what_it_cannot_rebuild(customer):
+    joined = rows.Prepared(lambda code: Customer.objects.select_related("owner").filter(code=code))
+    with pytest.raises(NotImplementedError, match="plain model queries"):
+        joined.first("C1001")
+    changed = rows.Prepared(lambda code: Customer.objects.filter(name__contains=code))
+    with pytest.raises(NotImplementedError, match="parameters changed"):
+        changed.first("恒达")
