@@ -59,7 +59,8 @@ def _insert_plan(connection, model: type[Model], rows: int):
             f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
             f"VALUES {', '.join([one] * rows)} RETURNING {qn(pk.column)}"
         )
-        plan = cache[key] = (sql, fields, pk)
+        relations = [f for f in fields if f.is_relation]
+        plan = cache[key] = (sql, fields, relations, pk)
     return plan
 
 
@@ -71,7 +72,12 @@ def insert(objs: Sequence[Model], using: str = "default") -> None:
     if any(type(o) is not model or o.pk is not None for o in objs):
         raise ValueError("insert() takes unsaved instances of one model")
     connection = connections[using]
-    sql, fields, pk = _insert_plan(connection, model, len(objs))
+    sql, fields, relations, pk = _insert_plan(connection, model, len(objs))
+    for obj in objs:
+        for f in relations:  # as Model.save: an unsaved related row would be written as NULL
+            target = f.get_cached_value(obj, None)
+            if target is not None and target.pk is None:
+                raise ValueError(f"{model.__name__}.{f.name} points at an unsaved row")
     params = [f.get_db_prep_save(f.pre_save(o, True), connection=connection) for o in objs for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

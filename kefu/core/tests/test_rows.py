@@ -108,6 +108,14 @@ def test_insert_refuses_saved_rows_and_mixed_models(customer):
     rows.insert([])  # nothing to do
 
 
+@pytest.mark.django_db
+def test_insert_refuses_a_row_pointing_at_an_unsaved_row_and_writes_nothing(customer):
+    unsaved = Customer(code="C9", name="未保存")
+    with pytest.raises(ValueError, match="Complaint.customer points at an unsaved row"):
+        rows.insert([_complaint(customer, "202611-0001"), _complaint(unsaved, "202611-0002")])
+    assert not Complaint.objects.exists()
+
+
 CUSTOMER_BY_CODE = rows.Prepared(lambda code: Customer.objects.filter(code=code)[:1])
 
 
