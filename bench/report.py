@@ -73,11 +73,16 @@ def peer_figures(peer: dict | None) -> dict:
     f["create"] = peer.get("create", {}).get("tickets_per_s")
     f["create_p95"] = peer.get("create", {}).get("p95_ms")
     f["bulk"] = peer.get("bulk", {}).get("seconds")
+    budget_ms = peer.get("config", {}).get("read_budget_s", 0) * 1000
     for k in ("api_list", "api_list_status"):  # only a few requests fit in the budget: no real p95
         r = peer["reads"].get(k, {})
         if r.get("budget_exhausted"):
-            f[k] = r.get("p50_ms")
+            f[k] = r.get("p50_ms") if r.get("n") else AtLeast(budget_ms) if budget_ms else None
     return f
+
+
+class AtLeast(float):
+    """A peer latency known only from below: not one request finished within the read budget."""
 
 
 def fmt(v, kind: str) -> str:
@@ -85,6 +90,8 @@ def fmt(v, kind: str) -> str:
         return "-"
     if isinstance(v, str):
         return v
+    if isinstance(v, AtLeast):
+        return f"> {v:,.0f} ms (none finished)"
     if kind == "bool":
         return "yes" if v else "**no**"
     if kind == "p95":
@@ -118,6 +125,8 @@ def ratio(kefu_v, peer_v, kind: str, key: str) -> str:
         return "-"
     r = kefu_v / peer_v if kind == "rate" else peer_v / kefu_v
     target = RATIO_TARGET.get(key)
+    if isinstance(peer_v, AtLeast):
+        return f"> {r:,.1f}x" + ("" if target is None or r < target else " (pass, >= 3x)")
     mark = "" if target is None else (" (pass, >= 3x)" if r >= target else f" (**miss**, < {target}x)")
     return f"{r:,.1f}x{mark}"
 
