@@ -11,10 +11,7 @@ from .models import AuditEvent
 
 def record(obj, action: str, **fields) -> AuditEvent:
     """Write one event (see ``event_for`` for the fields) inside the change's transaction."""
-    _require_transaction()
-    event = event_for(obj, action, **fields)
-    event.save(force_insert=True)
-    return event
+    return record_many([event_for(obj, action, **fields)])[0]
 
 
 def record_many(events: list[AuditEvent]) -> list[AuditEvent]:

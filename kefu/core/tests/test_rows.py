@@ -147,8 +147,21 @@ def test_a_prepared_select_is_compiled_once_per_connection(customer, django_asse
 @pytest.mark.django_db
 def test_a_prepared_select_refuses_what_it_cannot_rebuild(customer):
     joined = rows.Prepared(lambda code: Customer.objects.select_related("owner").filter(code=code))
-    with pytest.raises(NotImplementedError, match="plain model queries"):
+    with pytest.raises(rows.Unsupported, match="plain model queries"):
         joined.first("C1001")
     changed = rows.Prepared(lambda code: Customer.objects.filter(name__contains=code))
-    with pytest.raises(NotImplementedError, match="parameters changed"):
+    with pytest.raises(rows.Unsupported, match="parameters changed"):
         changed.first("恒达")
+
+
+@pytest.mark.django_db
+def test_a_database_that_cannot_return_keys_gets_the_orms_save(
+    customer, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(type(connections["default"].features), "can_return_rows_from_bulk_insert", False)
+    events = [AuditEvent(object_type="customer", object_id="C1001", action=a) for a in ("x", "y")]
+    # One INSERT a row through Model.save, where the precompiled path writes both in one.
+    with transaction.atomic(), django_assert_num_queries(2):
+        rows.insert(events)
+    assert all(e.pk is not None and not e._state.adding for e in events)
+    assert {e.pk: e.action for e in events} == dict(AuditEvent.objects.values_list("pk", "action"))
