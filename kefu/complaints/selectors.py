@@ -23,6 +23,14 @@ from .models import Attachment, Complaint, ComplaintStep
 from .search import apply_text_search
 
 DEFAULT_PAGE_SIZE = 50
+
+# What a list row shows (the page's table and the API's ComplaintSummaryOut): a
+# list reads these columns only, not the description and the other 25 columns.
+LIST_COLUMNS = (
+    "number", "status", "region", "channel", "title", "category", "severity", "validity",
+    "received_at", "registered_at", "due_at", "case_due_at", "closed_at",
+    "customer__code", "customer__name",
+)  # fmt: skip
 MAX_PAGE_SIZE = 200
 
 
@@ -133,7 +141,7 @@ def complaint_list(user, filters: ComplaintFilters | Mapping | None = None, *, n
         filters = ComplaintFilters()
     elif not isinstance(filters, ComplaintFilters):
         filters = ComplaintFilters.parse(filters)
-    qs = visible_complaints(user).select_related("customer")
+    qs = visible_complaints(user).select_related("customer").only(*LIST_COLUMNS)
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.customer:

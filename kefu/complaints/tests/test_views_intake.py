@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 from django.urls import include, path, reverse
+from django.utils import translation
 
 from kefu.core.models import AuditEvent
 
+from .. import selectors, tables
 from ..models import Complaint
 from .test_intake import EXE, JPEG, at, intake, make_customer, upload
 
@@ -182,6 +184,30 @@ def test_list_shows_late_steps_in_red_with_days_late(page, org, customers, time_
     assert c.number in html
     assert "badge-late" in html
     assert "late by 3 days" in html
+
+
+@pytest.mark.django_db
+def test_list_rows_escape_translate_and_show_shanghai_minutes(page, org, customers, time_machine):
+    # The rows are rendered in Python (complaints.tables); they must say what the template said.
+    late = intake(org["gmoffice"], customers["mine"], now=at(2026, 11, 3, 9, 5), title='<b>毛刺</b> & "x"')
+    closed = intake(org["gmoffice"], customers["mine"], now=at(2026, 11, 3, 8, 0), severity="major")
+    Complaint.objects.filter(pk=closed.pk).update(status="closed")
+    time_machine.move_to(at(2026, 11, 5, 10, 0), tick=False)
+    html = page("quality").get(reverse("complaints:list")).content.decode()
+    rows = {n: html[html.index(f'href="/complaints/{n}/"') :] for n in (late.number, closed.number)}
+    row = rows[late.number][: rows[late.number].index("</tr>")]
+    assert "&lt;b&gt;毛刺&lt;/b&gt; &amp; &quot;x&quot;" in row and "<b>" not in row
+    assert "<td>2026-11-03 09:05</td>" in row  # received, Shanghai time to the minute
+    assert "2026-11-04 23:59<br>" in row and "late by 1 day<" in row  # step due, singular
+    assert '<span class="badge badge-open">Registered</span>' in row
+    row = rows[closed.number][: rows[closed.number].index("</tr>")]
+    assert '<span class="badge badge-major">Major</span>' in row
+    assert '<span class="badge badge-closed">Closed</span>' in row and '<span class="muted">—</span>' in row
+    assert "late by" not in row
+    with translation.override("zh-hans"):
+        zh = str(tables.complaint_rows(selectors.mark_lateness([late], at(2026, 11, 7, 10, 0))))
+    assert "逾期 3 天" in zh and "已登记" in zh and ">品质<" in zh
+    assert str(tables.complaint_rows([])).count("<tr>") == 1  # the "no complaints match" row
 
 
 @pytest.mark.django_db
