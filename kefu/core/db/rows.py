@@ -12,12 +12,13 @@ and only the values change.
   defaults and ``pre_save`` (``auto_now``) apply, values go through the same
   ``get_db_prep_save`` adapters, no signals are sent (nothing in kefu listens to
   saves of the models written this way: see ``kefu.core.apps``).
-- ``Prepared(build).first(*params)`` runs a SELECT that ``build(*params)``
-  would run, compiled by the ORM the first time on each connection, with its
-  converters (dates on SQLite, JSON), and returns a model instance or None.
+- ``Prepared(build).all(*params)`` / ``.first(*params)`` run a SELECT that
+  ``build(*params)`` would run, compiled by the ORM the first time on each
+  connection, with its converters (dates on SQLite, JSON) and the rows of its
+  ``select_related``, and return model instances (or None).
 
 Only plain fields are supported; a model or query that needs more (custom
-placeholders, select_related, annotations) is refused with ``Unsupported``
+placeholders, annotations, prefetch_related) is refused with ``Unsupported``
 when first compiled, so a misuse fails loudly in the tests rather than
 writing something different. A database that cannot return the keys of an
 INSERT (SQLite before 3.35) gets the ORM's own ``save`` per row instead.
@@ -30,6 +31,7 @@ from collections.abc import Callable, Sequence
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.fields import NOT_PROVIDED
+from django.db.models.query import ModelIterable, get_related_populators
 
 _CACHE_ATTR = "_kefu_rows_cache"
 
@@ -100,7 +102,9 @@ class Prepared:
     """A model SELECT compiled once per connection; ``build(*params)`` gives its QuerySet.
 
     The parameters must reach the SQL unchanged (plain equality on text or
-    numbers); that is checked when it is first compiled on a connection.
+    numbers); that is checked when it is first compiled on a connection. The
+    rows become instances as the ORM's ``ModelIterable`` makes them, with the
+    rows of ``select_related`` joined on; ``only()`` gives deferred fields.
     """
 
     def __init__(self, build: Callable[..., QuerySet], *, using: str = "default"):
@@ -113,26 +117,54 @@ class Prepared:
         if plan is None:
             qs = self.build(*params)
             query = qs.query
-            if query.select_related or query.annotation_select or query.extra_select or qs._fields:
-                raise Unsupported("Prepared runs plain model queries only")
+            if (
+                query.annotation_select
+                or query.extra_select
+                or qs._fields
+                or qs._iterable_class is not ModelIterable
+                or qs._prefetch_related_lookups
+                or qs._known_related_objects
+            ):
+                raise Unsupported(
+                    "Prepared runs plain model queries only (select_related and only() allowed)"
+                )
             compiler = query.get_compiler(using=self.using)
             sql, sql_params = compiler.as_sql()
             if tuple(sql_params) != tuple(params):
                 raise Unsupported(f"parameters changed on their way into the SQL: {sql_params!r}")
-            select = compiler.select
-            attnames = [col.target.attname for col, _, _ in select]
+            select, klass_info = compiler.select, compiler.klass_info
+            columns = klass_info["select_fields"]
+            own = slice(columns[0], columns[-1] + 1)
+            attnames = [col.target.attname for col, _, _ in select[own]]
             converters = compiler.get_converters([col for col, _, _ in select])
-            plan = cache[self] = (sql, attnames, compiler, converters, qs.model)
+            populators = get_related_populators(klass_info, select, self.using)
+            plan = cache[self] = (sql, compiler, converters, qs.model, own, attnames, populators)
         return plan
+
+    def _instances(self, plan, rows: list) -> list[Model]:
+        _sql, compiler, converters, model, own, attnames, populators = plan
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        out = []
+        for row in rows:
+            obj = model.from_db(self.using, attnames, row[own])
+            for populator in populators:
+                populator.populate(row, obj)
+            out.append(obj)
+        return out
+
+    def all(self, *params) -> list[Model]:
+        connection = connections[self.using]
+        plan = self._plan(connection, params)
+        with connection.cursor() as cursor:
+            cursor.execute(plan[0], params)
+            rows = cursor.fetchall()
+        return self._instances(plan, rows)
 
     def first(self, *params) -> Model | None:
         connection = connections[self.using]
-        sql, attnames, compiler, converters, model = self._plan(connection, params)
+        plan = self._plan(connection, params)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(plan[0], params)
             row = cursor.fetchone()
-        if row is None:
-            return None
-        if converters:
-            row = next(iter(compiler.apply_converters([row], converters)))
-        return model.from_db(self.using, attnames, row)
+        return None if row is None else self._instances(plan, [row])[0]

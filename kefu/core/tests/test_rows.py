@@ -5,7 +5,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connections, transaction
+from django.db.models import Count
 
 from kefu.complaints.models import Complaint, ComplaintStep
 from kefu.core.db import rows
@@ -146,12 +148,72 @@ def test_a_prepared_select_is_compiled_once_per_connection(customer, django_asse
 
 @pytest.mark.django_db
 def test_a_prepared_select_refuses_what_it_cannot_rebuild(customer):
-    joined = rows.Prepared(lambda code: Customer.objects.select_related("owner").filter(code=code))
+    prefetching = rows.Prepared(
+        lambda code: Customer.objects.prefetch_related("complaints").filter(code=code)
+    )
     with pytest.raises(rows.Unsupported, match="plain model queries"):
-        joined.first("C1001")
+        prefetching.first("C1001")
+    counted = rows.Prepared(lambda code: Customer.objects.annotate(n=Count("complaints")).filter(code=code))
+    with pytest.raises(rows.Unsupported, match="plain model queries"):
+        counted.first("C1001")
+    values = rows.Prepared(lambda code: Customer.objects.filter(code=code).values_list("name"))
+    with pytest.raises(rows.Unsupported, match="plain model queries"):
+        values.first("C1001")
     changed = rows.Prepared(lambda code: Customer.objects.filter(name__contains=code))
     with pytest.raises(rows.Unsupported, match="parameters changed"):
         changed.first("恒达")
+
+
+STEPS_OF = rows.Prepared(
+    lambda pk: ComplaintStep.objects.filter(complaint_id=pk).select_related("department", "assignee")
+)
+
+
+def django_user_model_create(username):
+    return get_user_model().objects.create_user(username, password=None)
+
+
+def _fields(obj) -> dict:
+    return {k: v for k, v in vars(obj).items() if k != "_state"}
+
+
+@pytest.mark.django_db
+def test_a_prepared_select_joins_select_related_rows_as_the_orm_does(customer, django_assert_num_queries):
+    complaint = _complaint(customer, "202611-0001")
+    complaint.save()
+    quality, sales = (
+        Department.objects.get_or_create(code=c, defaults={"name": c})[0] for c in ("quality", "sales")
+    )
+    user = django_user_model_create("qe")
+    due = dt.datetime(2026, 11, 5, 15, 59, 59, tzinfo=dt.UTC)
+    for step, dept, assignee in (("assign", quality, None), ("investigate", sales, user)):
+        ComplaintStep.objects.create(
+            complaint=complaint, step=step, department=dept, assignee=assignee, started_at=due, due_at=due
+        )
+    orm = list(
+        ComplaintStep.objects.filter(complaint_id=complaint.pk).select_related("department", "assignee")
+    )
+    STEPS_OF.all(complaint.pk)  # compiled on this connection
+    with django_assert_num_queries(1):  # the joined rows come with it: no query per step
+        found = STEPS_OF.all(complaint.pk)
+        assert [(s.step, s.department.code, s.assignee and s.assignee.username) for s in found] == [
+            ("assign", "quality", None),
+            ("investigate", "sales", "qe"),
+        ]
+    assert [_fields(s) for s in found] == [_fields(s) for s in orm]  # order (Meta.ordering) and values
+    assert _fields(found[1].department) == _fields(orm[1].department)
+    assert _fields(found[1].assignee) == _fields(orm[1].assignee)
+    assert STEPS_OF.all(complaint.pk + 1) == []
+
+
+@pytest.mark.django_db
+def test_a_prepared_select_with_only_defers_the_other_fields(customer, django_assert_num_queries):
+    titles = rows.Prepared(lambda code: Customer.objects.only("code", "name").filter(code=code))
+    found = titles.first("C1001")
+    assert found.get_deferred_fields() >= {"is_key", "created_at"}
+    expected = Customer.objects.get(code="C1001").created_at
+    with django_assert_num_queries(1):  # a deferred field loads on access, as with the ORM
+        assert found.created_at == expected
 
 
 @pytest.mark.django_db
