@@ -35,22 +35,20 @@ def clock(due_at, done_at, now, calendar) -> dict:
     return {"done": False, "late_by": -remaining if remaining < 0 else 0, "remaining": max(remaining, 0)}
 
 
-def panel_context(user, complaint: Complaint, *, error: str = "", field: str = "", done: str = "") -> dict:
+def panel_context(
+    user, complaint: Complaint, *, steps: list | None = None, error: str = "", field: str = "", done: str = ""
+) -> dict:
+    """``steps``: the case's steps if the caller has read them (the detail page has), else read here."""
     now = timezone.now()
     cal = WorkCalendar.cached()
-    # The detail page has prefetched the steps (selectors.load_detail): no second query.
-    prefetched = getattr(complaint, "_prefetched_objects_cache", {}).get("steps")
-    steps = list(
-        prefetched
-        if prefetched is not None
-        else complaint.steps.select_related("department", "assignee", "done_by").order_by("started_at", "id")
-    )
+    steps = selectors.steps_of(complaint) if steps is None else steps
     sit = actions.situation(complaint, config.snapshot(), steps=steps)
     allowed = workflow.allowed_actions(complaint, user, sit)
     for s in steps:
         s.clock = clock(s.due_at, s.done_at, now, cal)
         s.current = sit.step is not None and s.pk == sit.step.pk
-    inquiries = list(complaint.inquiries.select_related("step", "department", "answered_by"))
+    records = selectors.case_records(complaint)
+    inquiries = records.inquiries
     mine = access.departments(user)
     for i in inquiries:
         i.may_answer = i.answered_at is None and i.department.code in mine
@@ -72,15 +70,13 @@ def panel_context(user, complaint: Complaint, *, error: str = "", field: str = "
         ],
         "owners": sorted(workflow.step_owners(complaint, sit.step)) if sit.step else [],
         "approval_level": approval,
-        "reminders": list(
-            complaint.reminders.select_related("department", "step").order_by("-issued_at", "-id")
-        ),
+        "reminders": records.reminders,
         "inquiries": inquiries,
-        "memos": list(complaint.memos.select_related("department", "by")),
-        "extensions": list(complaint.extensions.select_related("step", "requested_by", "decided_by")),
-        "meetings": list(complaint.meeting_decisions.select_related("recorded_by")),
-        "replies": list(complaint.replies.select_related("recorded_by", "followup")),
-        "messages_out": list(outbox.for_object("complaint", complaint.number)[:30]),
+        "memos": records.memos,
+        "extensions": records.extensions,
+        "meetings": records.meetings,
+        "replies": records.replies,
+        "messages_out": outbox.for_object("complaint", complaint.number),
         "error": error,
         "error_field": field,
         "done": done,

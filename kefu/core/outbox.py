@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from . import config
 from .choices import ROLE_RANK
+from .db import rows
 from .models import Membership, Notification
 
 log = logging.getLogger(__name__)
@@ -166,5 +167,18 @@ def retry_due(now: dt.datetime | None = None, limit: int = 200) -> int:
     return send_many(ids, now=now)
 
 
-def for_object(obj_type: str, obj_id: str):
-    return Notification.objects.filter(object_type=obj_type, object_id=obj_id).order_by("-created_at", "-id")
+RECENT = 30
+
+_FOR_OBJECT = rows.Prepared(
+    # Two filter() calls keep the parameters in this order (one call sorts its keywords).
+    lambda obj_type, obj_id: (
+        Notification.objects.filter(object_type=obj_type)
+        .filter(object_id=obj_id)
+        .order_by("-created_at", "-id")[:RECENT]
+    )
+)
+
+
+def for_object(obj_type: str, obj_id: str) -> list[Notification]:
+    """The object's latest ``RECENT`` messages, newest first (one precompiled query)."""
+    return _FOR_OBJECT.all(obj_type, obj_id)

@@ -10,7 +10,9 @@ def workflow_panel(context, complaint):
     from kefu.complaints.views_workflow import panel_context
 
     request = context.get("request")
-    ctx = panel_context(request.user, complaint)
+    detail = context.get("detail")  # the complaint page has read the steps already
+    steps = detail.steps if detail is not None and detail.complaint is complaint else None
+    ctx = panel_context(request.user, complaint, steps=steps)
     ctx["request"] = request
     ctx["csrf_token"] = context.get("csrf_token")
     return ctx
