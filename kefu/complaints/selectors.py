@@ -256,12 +256,25 @@ def paginate(qs: QuerySet, page=1, page_size=DEFAULT_PAGE_SIZE) -> PageOf:
 
 
 @dataclass
+class CaseRecords:
+    """What the workflow panel lists besides the steps: the case's notices, forms and replies."""
+
+    reminders: list
+    inquiries: list
+    memos: list
+    extensions: list
+    meetings: list
+    replies: list
+
+
+@dataclass
 class ComplaintDetail:
     complaint: Complaint
     steps: list = field(default_factory=list)
     attachments: list = field(default_factory=list)
     history: list = field(default_factory=list)
     followups: list = field(default_factory=list)
+    records: CaseRecords | None = None  # read when asked for (the page's workflow panel)
 
 
 def get_complaint(user, number: str, *, for_update: bool = False) -> Complaint:
@@ -292,45 +305,14 @@ _STEPS = rows.Prepared(
         complaint_id=pk
     )
 )
-_ATTACHMENTS = rows.Prepared(
-    lambda pk: Attachment.objects.select_related("uploaded_by").filter(complaint_id=pk)
-)
-_FOLLOWUPS = rows.Prepared(
-    lambda pk: Complaint.objects.only("id", "number", "parent_id", "status", "title").filter(parent_id=pk)
-)
-
-
-def load_detail(number: str) -> ComplaintDetail:
-    """Complaint with steps, attachments, history and links in a fixed number of queries; no access check."""
-    complaint = _COMPLAINT.first(number)
-    if complaint is None:
-        raise NotFound(_("no complaint %(number)s") % {"number": number})
-    return ComplaintDetail(
-        complaint=complaint,
-        steps=_STEPS.all(complaint.pk),
-        attachments=_ATTACHMENTS.all(complaint.pk),
-        history=events_for("complaint", complaint.number),
-        followups=_FOLLOWUPS.all(complaint.pk),
-    )
-
-
-def steps_of(complaint: Complaint) -> list[ComplaintStep]:
-    """The case's steps in order, with department, assignee and who completed them."""
-    return _STEPS.all(complaint.pk)
-
-
-@dataclass
-class CaseRecords:
-    """What the workflow panel lists besides the steps: the case's notices, forms and replies."""
-
-    reminders: list
-    inquiries: list
-    memos: list
-    extensions: list
-    meetings: list
-    replies: list
-
-
+_LINKED = {
+    "attachments": rows.Prepared(
+        lambda pk: Attachment.objects.select_related("uploaded_by").filter(complaint_id=pk)
+    ),
+    "followups": rows.Prepared(
+        lambda pk: Complaint.objects.only("id", "number", "parent_id", "status", "title").filter(parent_id=pk)
+    ),
+}
 _RECORDS = {
     "reminders": rows.Prepared(
         lambda pk: ReminderNotice.objects.select_related("department", "step").filter(complaint_id=pk)
@@ -355,16 +337,47 @@ _RECORDS = {
         lambda pk: CustomerReply.objects.select_related("recorded_by", "followup").filter(complaint_id=pk)
     ),
 }
+# Most of a case's related lists are empty (no attachment, memo, extension ...):
+# one query says which have rows, and only those are read.
+_PRESENT = rows.Probe({name: query.build for name, query in (_LINKED | _RECORDS).items()})
+_PRESENT_LINKED = rows.Probe({name: query.build for name, query in _LINKED.items()})
+_PRESENT_RECORDS = rows.Probe({name: query.build for name, query in _RECORDS.items()})
+
+
+def _read(queries: dict, pk: int, present: set[str]) -> dict[str, list]:
+    return {name: query.all(pk) if name in present else [] for name, query in queries.items()}
+
+
+def load_detail(number: str, *, records: bool = False) -> ComplaintDetail:
+    """Complaint with steps, attachments, history and links (and with ``records`` the panel's
+    records) in a fixed number of queries; no access check."""
+    complaint = _COMPLAINT.first(number)
+    if complaint is None:
+        raise NotFound(_("no complaint %(number)s") % {"number": number})
+    pk = complaint.pk
+    present = (_PRESENT if records else _PRESENT_LINKED)(pk)
+    return ComplaintDetail(
+        complaint=complaint,
+        steps=_STEPS.all(pk),
+        history=events_for("complaint", complaint.number),
+        **_read(_LINKED, pk, present),
+        records=CaseRecords(**_read(_RECORDS, pk, present)) if records else None,
+    )
+
+
+def steps_of(complaint: Complaint) -> list[ComplaintStep]:
+    """The case's steps in order, with department, assignee and who completed them."""
+    return _STEPS.all(complaint.pk)
 
 
 def case_records(complaint: Complaint) -> CaseRecords:
     """The case's records in each model's order (reminders and inquiries newest first)."""
-    return CaseRecords(**{name: query.all(complaint.pk) for name, query in _RECORDS.items()})
+    return CaseRecords(**_read(_RECORDS, complaint.pk, _PRESENT_RECORDS(complaint.pk)))
 
 
-def complaint_detail(user, number: str) -> ComplaintDetail:
+def complaint_detail(user, number: str, *, records: bool = False) -> ComplaintDetail:
     """``load_detail`` for a user: raises Forbidden for a complaint of a customer they may not see."""
-    detail = load_detail(number)
+    detail = load_detail(number, records=records)
     if not can_see(user, detail.complaint):
         raise Forbidden(
             _("you may not see complaints of customer %(code)s") % {"code": detail.complaint.customer.code}

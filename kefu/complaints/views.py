@@ -117,7 +117,7 @@ def complaint_create(request):
 @login_required
 def complaint_detail(request, number: str):
     try:
-        detail = selectors.complaint_detail(request.user, number)
+        detail = selectors.complaint_detail(request.user, number, records=True)
     except (NotFound, Forbidden) as exc:
         return _refused(request, exc)
     may_relink = not is_sales_only(request.user)

@@ -36,9 +36,16 @@ def clock(due_at, done_at, now, calendar) -> dict:
 
 
 def panel_context(
-    user, complaint: Complaint, *, steps: list | None = None, error: str = "", field: str = "", done: str = ""
+    user,
+    complaint: Complaint,
+    *,
+    steps: list | None = None,
+    records: selectors.CaseRecords | None = None,
+    error: str = "",
+    field: str = "",
+    done: str = "",
 ) -> dict:
-    """``steps``: the case's steps if the caller has read them (the detail page has), else read here."""
+    """``steps``, ``records``: the case's, if the caller has read them (the detail page has), else read here."""
     now = timezone.now()
     cal = WorkCalendar.cached()
     steps = selectors.steps_of(complaint) if steps is None else steps
@@ -47,7 +54,7 @@ def panel_context(
     for s in steps:
         s.clock = clock(s.due_at, s.done_at, now, cal)
         s.current = sit.step is not None and s.pk == sit.step.pk
-    records = selectors.case_records(complaint)
+    records = selectors.case_records(complaint) if records is None else records
     inquiries = records.inquiries
     mine = access.departments(user)
     for i in inquiries:

@@ -10,9 +10,11 @@ def workflow_panel(context, complaint):
     from kefu.complaints.views_workflow import panel_context
 
     request = context.get("request")
-    detail = context.get("detail")  # the complaint page has read the steps already
-    steps = detail.steps if detail is not None and detail.complaint is complaint else None
-    ctx = panel_context(request.user, complaint, steps=steps)
+    detail = context.get("detail")  # the complaint page has read the steps and records already
+    if detail is not None and detail.complaint is complaint:
+        ctx = panel_context(request.user, complaint, steps=detail.steps, records=detail.records)
+    else:
+        ctx = panel_context(request.user, complaint)
     ctx["request"] = request
     ctx["csrf_token"] = context.get("csrf_token")
     return ctx

@@ -14,7 +14,7 @@ from kefu.core.errors import Invalid
 from kefu.core.models import AuditEvent, NumberSequence
 from kefu.customers.models import Customer
 
-from ..models import Attachment, Complaint, ComplaintStep
+from ..models import Attachment, Complaint, ComplaintStep, Memo
 from ..selectors import complaint_detail
 from ..services import reassign_customer, register_complaint
 
@@ -327,7 +327,7 @@ def test_attachments_are_saved_with_their_trusted_type(org, media):
 
 
 @pytest.mark.django_db
-def test_detail_selector_reads_everything_in_five_queries(org, django_assert_num_queries):
+def test_detail_selector_reads_only_the_lists_that_have_rows(org, django_assert_num_queries):
     customer = make_customer(owner=org["sales"])
     parent = intake(org["gmoffice"], customer, now=at(2026, 11, 2, 9, 0))
     c = intake(
@@ -339,13 +339,32 @@ def test_detail_selector_reads_everything_in_five_queries(org, django_assert_num
     Complaint.objects.filter(pk=c.pk).update(parent=parent)
     sales = org["sales"]
     is_sales_only(sales)  # memberships are cached on the user, as during a request
-    # complaint with customer and parent, steps, attachments, follow-ups, history
-    with django_assert_num_queries(5):
+    # complaint with customer and parent, which lists have rows, steps, attachments, follow-ups, history
+    with django_assert_num_queries(6):
         detail = complaint_detail(sales, c.number)
         assert [a.original_name for a in detail.attachments] == ["a.jpg", "b.jpg"]
         assert len(detail.followups) == 3 and detail.complaint.parent.number == parent.number
         assert [s.department.code for s in detail.steps] == ["gm_office"]
         assert [e.action for e in detail.history] == ["register", "acknowledge"]
+        assert detail.records is None  # the panel's records only when asked for
+    # A list without rows is not read at all: the parent has follow-ups but no attachments ...
+    with django_assert_num_queries(5):
+        bare = complaint_detail(sales, parent.number)
+        assert bare.attachments == [] and [f.number for f in bare.followups] == [c.number]
+    # ... and a follow-up neither.
+    with django_assert_num_queries(4):
+        bare = complaint_detail(sales, child.number)
+        assert bare.attachments == [] and bare.followups == []
+    # The page's panel records: one probe for all of them, then only the tables with rows.
+    Memo.objects.create(
+        complaint=c, department=org["gmoffice"].memberships.first().department, status_at=c.status, text="签呈",
+        by=org["gmoffice"], at=at(2026, 11, 5, 9, 0),
+    )  # fmt: skip
+    with django_assert_num_queries(7):
+        full = complaint_detail(sales, c.number, records=True)
+        assert [m.text for m in full.records.memos] == ["签呈"] and full.records.memos[0].department.code
+        assert full.records.reminders == full.records.inquiries == full.records.replies == []
+        assert len(full.attachments) == 2 and len(full.followups) == 3
 
 
 # --- re-linking a web complaint ---------------------------------------------------

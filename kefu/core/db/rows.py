@@ -168,3 +168,41 @@ class Prepared:
             cursor.execute(plan[0], params)
             row = cursor.fetchone()
         return None if row is None else self._instances(plan, [row])[0]
+
+
+class Probe:
+    """Which of several queries have rows, in one ``SELECT EXISTS (...), ...`` compiled once per connection.
+
+    ``Probe({"name": build, ...})(*params)`` gives the names whose
+    ``build(*params)`` would return a row. Each build must pass all the
+    parameters to its SQL unchanged and in order (checked when compiled), as
+    for ``Prepared``. A page that lists a case's related rows in many small
+    tables, most of them empty, then asks the database once instead of once
+    a table.
+    """
+
+    def __init__(self, builds: dict[str, Callable[..., QuerySet]], *, using: str = "default"):
+        self.builds = builds
+        self.using = using
+
+    def _plan(self, connection, params: tuple):
+        cache = _cache(connection)
+        plan = cache.get(self)
+        if plan is None:
+            parts = []
+            for name, build in self.builds.items():
+                query = build(*params).order_by().values_list("pk")[:1].query
+                sql, sql_params = query.get_compiler(using=self.using).as_sql()
+                if tuple(sql_params) != tuple(params):
+                    raise Unsupported(f"{name}: parameters changed on their way into the SQL: {sql_params!r}")
+                parts.append(f"EXISTS ({sql})")
+            plan = cache[self] = ("SELECT " + ", ".join(parts), len(parts), list(self.builds))
+        return plan
+
+    def __call__(self, *params) -> set[str]:
+        connection = connections[self.using]
+        sql, n, names = self._plan(connection, params)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(params) * n)
+            found = cursor.fetchone()
+        return {name for name, there in zip(names, found, strict=True) if there}

@@ -227,3 +227,36 @@ def test_a_database_that_cannot_return_keys_gets_the_orms_save(
         rows.insert(events)
     assert all(e.pk is not None and not e._state.adding for e in events)
     assert {e.pk: e.action for e in events} == dict(AuditEvent.objects.values_list("pk", "action"))
+
+
+LISTS_OF = rows.Probe(
+    {
+        "steps": lambda pk: ComplaintStep.objects.filter(complaint_id=pk),
+        "followups": lambda pk: Complaint.objects.filter(parent_id=pk),
+    }
+)
+
+
+@pytest.mark.django_db
+def test_a_probe_says_in_one_query_which_queries_have_rows(customer, django_assert_num_queries):
+    parent = _complaint(customer, "202611-0001")
+    parent.save()
+    child = _complaint(customer, "202611-0002", parent=parent)
+    child.save()
+    due = dt.datetime(2026, 11, 5, 15, 59, 59, tzinfo=dt.UTC)
+    department = Department.objects.get_or_create(code="quality", defaults={"name": "品质部"})[0]
+    ComplaintStep.objects.create(
+        complaint=child, step="assign", department=department, started_at=due, due_at=due
+    )
+    with django_assert_num_queries(1):
+        assert LISTS_OF(parent.pk) == {"followups"}
+    with django_assert_num_queries(1):
+        assert LISTS_OF(child.pk) == {"steps"}
+    assert LISTS_OF(child.pk + 1) == set()
+
+
+@pytest.mark.django_db
+def test_a_probe_refuses_a_query_whose_parameters_change(customer):
+    probe = rows.Probe({"named": lambda code: Customer.objects.filter(name__contains=code)})
+    with pytest.raises(rows.Unsupported, match="named: parameters changed"):
+        probe("恒达")
