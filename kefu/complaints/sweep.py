@@ -1,16 +1,20 @@
 """The sweep: reminder notices (催办单) for overdue steps, escalating to the manager and the GM (R5.3).
 
 002 篇4 第十四条: the GM office issues a reminder for every overdue case.
-``sweep(now)`` finds the overdue open steps in one indexed query
-(``step_open_due_idx``), and for each issues the levels whose time has come
-and that were not issued yet: level 0 to the owning department when the step
-is overdue, level 1 to its manager and level 2 to the GM after
-``escalation.*`` more working days. A unique constraint (step, level) makes
-it one notice per step per level however often the sweep runs; on
-PostgreSQL, concurrent sweeps lock the steps they work on with
-``SKIP LOCKED`` so they never both issue one (SQLite's BEGIN IMMEDIATE
-serialises them). Run it with ``kefu sweep [--now ISO]``; django-q2 runs
-``scheduled`` every five minutes (the schedule is created by migration 0002).
+``sweep(now)`` issues, for each overdue open step, the levels whose time has
+come and that were not issued yet: level 0 to the owning department when the
+step is overdue, level 1 to its manager and level 2 to the GM after
+``escalation.*`` more working days. It works in batches of steps, one
+transaction each: one indexed query (``step_open_due_idx``) locks the next
+overdue steps that lack a notice, then one ``INSERT ... SELECT ... RETURNING``
+writes the notices they lack, the levels decided in SQL against the due-time
+cut-offs of ``deadlines.level_cutoffs``; mail is written only for the notices
+returned. A unique constraint (step, level) makes it one notice per step per
+level however often the sweep runs; on PostgreSQL, concurrent sweeps lock the
+steps they work on with ``SKIP LOCKED`` so they never both issue one
+(SQLite's BEGIN IMMEDIATE serialises them). Run it with ``kefu sweep [--now
+ISO]``; django-q2 runs ``scheduled`` every five minutes (the schedule is
+created by migration 0002).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import datetime as dt
 import functools
 import operator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -27,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core import config, org, outbox
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
+from kefu.core.models import Department
 from kefu.core.workcalendar import WorkCalendar
 
 from . import deadlines
@@ -36,11 +42,19 @@ from .models import ComplaintStep, ReminderNotice
 BATCH = 500
 
 
+class Issued(NamedTuple):
+    """A notice the sweep wrote, as its ``INSERT ... RETURNING`` gave it back."""
+
+    step_id: int
+    level: int
+    department_id: int
+
+
 @dataclass
 class SweepResult:
     now: dt.datetime
     overdue: int = 0
-    issued: list[ReminderNotice] = field(default_factory=list)
+    issued: list[Issued] = field(default_factory=list)
     notifications: int = 0
 
     def by_level(self) -> dict[int, int]:
@@ -62,37 +76,13 @@ def pending_q(cutoffs: list[dt.datetime]) -> Q:
     )
 
 
-@dataclass(frozen=True)
-class OverdueStep:
-    """What a notice needs of an overdue step: read as plain values, not three model instances."""
-
-    id: int
-    step: str
-    due_at: dt.datetime
-    complaint_id: int
-    department_id: int
-    number: str
-    title: str
-
-
-STEP_COLUMNS = (
-    "id",
-    "step",
-    "due_at",
-    "complaint_id",
-    "department_id",
-    "complaint__number",
-    "complaint__title",
-)
-
-
 def overdue_steps(
     now: dt.datetime, cutoffs: list[dt.datetime], *, after: tuple | None = None, limit: int = BATCH
-) -> list[OverdueStep]:
+) -> list[tuple[int, dt.datetime]]:
     """Open steps past their deadline that lack a notice, oldest first, locked for this sweep
-    (one indexed query); only the columns the notices need."""
+    (one indexed query): their (id, due_at)."""
     qs = (
-        ComplaintStep.objects.select_for_update(skip_locked=True, of=("self",))
+        ComplaintStep.objects.select_for_update(skip_locked=True)
         .filter(done_at__isnull=True, due_at__lt=now)
         .filter(pending_q(cutoffs))
         .order_by("due_at", "id")
@@ -100,7 +90,69 @@ def overdue_steps(
     if after is not None:
         due, pk = after
         qs = qs.filter(due_at__gte=due).exclude(due_at=due, id__lte=pk)
-    return [OverdueStep(*row) for row in qs.values_list(*STEP_COLUMNS)[:limit]]
+    return list(qs.values_list("id", "due_at")[:limit])
+
+
+def insert_notices(step_ids: list[int], cutoffs: list[dt.datetime], now: dt.datetime) -> list[Issued]:
+    """Write the notices these steps lack at the levels they reached, in one statement; returns them.
+
+    A step has reached level ``n`` when ``due_at < cutoffs[n]`` (``deadlines.level_cutoffs``) and
+    lacks it when the unique (step, level) index has no row for it. Call it once the steps are
+    locked: the statement reads with a snapshot of its own, so it sees the notices a concurrent
+    sweep committed after the locking query took its snapshot (PostgreSQL, READ COMMITTED).
+    """
+    if not step_ids:
+        return []
+    connection = transaction.get_connection()
+    select, insert, returning = _notices_sql(connection, steps=len(step_ids), levels=len(cutoffs))
+    due_at = ComplaintStep._meta.get_field("due_at")
+    issued_at = ReminderNotice._meta.get_field("issued_at")
+    params = []
+    for level, cutoff in enumerate(cutoffs):
+        params += [level, due_at.get_db_prep_value(cutoff, connection)]
+    params += [issued_at.get_db_prep_save(now, connection), *step_ids]
+    with connection.cursor() as cursor:
+        if connection.features.can_return_columns_from_insert:
+            cursor.execute(f"{insert} {returning}", params)
+            rows = cursor.fetchall()
+        else:  # SQLite before 3.35: read what the INSERT will write (the steps are locked), then write it
+            cursor.execute(select, params)
+            rows = cursor.fetchall()
+            cursor.execute(insert, params)
+    return sorted(Issued(*row[: len(Issued._fields)]) for row in rows)
+
+
+# The notice's fields in the order the SELECT gives them: ``Issued``'s first.
+NOTICE_FIELDS = ("step", "level", "department", "complaint", "step_due_at", "issued_at")
+
+
+def _notices_sql(connection, *, steps: int, levels: int) -> tuple[str, str, str]:
+    """SQL of ``insert_notices``: (SELECT the lacking notices, INSERT them, the RETURNING clause).
+
+    Parameters of both statements: (level, cut-off) per level, the issue time, the step ids.
+    """
+    qn = connection.ops.quote_name
+    step, notice = ComplaintStep._meta, ReminderNotice._meta
+
+    def s(name: str) -> str:
+        return "s." + qn(step.get_field(name).column)
+
+    def n(name: str) -> str:
+        return "n." + qn(notice.get_field(name).column)
+
+    level, cutoff = qn("level"), qn("cutoff")
+    columns = ", ".join(qn(notice.get_field(name).column) for name in NOTICE_FIELDS)
+    with_levels = f"WITH lv ({level}, {cutoff}) AS (VALUES {', '.join(['(%s, %s)'] * levels)})"
+    select = (
+        f"SELECT {s('id')}, lv.{level}, {s('department')}, {s('complaint')}, {s('due_at')}, %s"
+        f" FROM {qn(step.db_table)} s CROSS JOIN lv"
+        f" WHERE {s('id')} IN ({', '.join(['%s'] * steps)}) AND {s('due_at')} < lv.{cutoff}"
+        f" AND NOT EXISTS (SELECT 1 FROM {qn(notice.db_table)} n"
+        f" WHERE {n('step')} = {s('id')} AND {n('level')} = lv.{level})"
+    )
+    insert = f"{with_levels} INSERT INTO {qn(notice.db_table)} ({columns}) {select}"
+    returning = "RETURNING " + ", ".join(qn(notice.get_field(name).column) for name in NOTICE_FIELDS[:3])
+    return f"{with_levels} {select}", insert, returning
 
 
 def sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> SweepResult:
@@ -116,61 +168,68 @@ def sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> SweepResult:
     while True:
         with transaction.atomic():
             steps = overdue_steps(now, cutoffs, after=after, limit=batch)
-            if steps:
-                _issue(steps, now, cutoffs, late, result)
+            issued = insert_notices([pk for pk, _ in steps], cutoffs, now)
+            result.issued += issued
+            if issued:
+                result.notifications += _notify(issued, now, late)
         if len(steps) < batch:
             return result
-        after = (steps[-1].due_at, steps[-1].id)
+        pk, due = steps[-1]
+        after = (due, pk)
 
 
-def _issue(steps: list[OverdueStep], now, cutoffs, late, result: SweepResult) -> None:
-    # Read again now that the steps are locked: a concurrent sweep may have committed their
-    # notices after the locking query took its snapshot (PostgreSQL, READ COMMITTED).
-    issued = set(
-        ReminderNotice.objects.filter(step_id__in=[s.id for s in steps]).values_list("step_id", "level")
-    )
-    departments = org.departments_by_id(needed={s.department_id for s in steps})
-    new, of_step = [], []
-    for step in steps:
-        for level, cutoff in enumerate(cutoffs):
-            if step.due_at < cutoff and (step.id, level) not in issued:
-                new.append(
-                    ReminderNotice(
-                        step_id=step.id,
-                        complaint_id=step.complaint_id,
-                        department=departments[step.department_id],
-                        level=level,
-                        step_due_at=step.due_at,
-                        issued_at=now,
-                    )
-                )
-                of_step.append(step)
-    if not new:
-        return
-    ReminderNotice.objects.bulk_create(new)
-    result.issued += new
-    codes = {n.department.code for n in new} | {DepartmentCode.GM_OFFICE}
-    people = outbox.members(codes)
+@dataclass(frozen=True)
+class OverdueStep:
+    """What a reminder's mail says of its step: read as plain values, not three model instances."""
+
+    id: int
+    step: str
+    due_at: dt.datetime
+    number: str
+    title: str
+
+
+STEP_COLUMNS = ("id", "step", "due_at", "complaint__number", "complaint__title")
+
+
+def _notify(issued: list[Issued], now: dt.datetime, late) -> int:
+    """Write the mails of the notices just issued (outbox); returns how many."""
+    departments = org.departments_by_id(needed={n.department_id for n in issued})
+    codes = {departments[n.department_id].code for n in issued} | {DepartmentCode.GM_OFFICE}
     # Only members with an address get mail (outbox.build skips the others): no text is
-    # written for a notice nobody will receive.
-    people = [m for m in people if (m.user.email or "").strip()]
+    # written for a notice nobody will receive, and no step is read for it.
+    people = [m for m in outbox.members(codes) if (m.user.email or "").strip()]
+    if not people:
+        return 0
     recipients = functools.cache(lambda code, level: _recipients(code, level, people))
+    addressed = []
+    for notice in issued:
+        department = departments[notice.department_id]
+        memberships = recipients(department.code, notice.level)
+        if memberships:
+            addressed.append((notice, department, memberships))
+    if not addressed:
+        return 0
+    steps = {
+        row[0]: OverdueStep(*row)
+        for row in ComplaintStep.objects.filter(id__in=[n.step_id for n, _, _ in addressed]).values_list(
+            *STEP_COLUMNS
+        )
+    }
     rows = []
-    for notice, step in zip(new, of_step, strict=True):
-        memberships = recipients(notice.department.code, notice.level)
-        if not memberships:
-            continue
+    for notice, department, memberships in addressed:
+        step = steps[notice.step_id]
         rows += outbox.build(
             kind=f"reminder_l{notice.level}",
-            subject=_reminder_subject(notice, step),
-            body=_reminder_body(notice, step, late(step.due_at)),
+            subject=_reminder_subject(notice.level, step),
+            body=_reminder_body(department, step, late(step.due_at)),
             memberships=memberships,
             obj_type="complaint",
             obj_id=step.number,
             now=now,
         )
     outbox.save(rows)
-    result.notifications += len(rows)
+    return len(rows)
 
 
 def _recipients(code: str, level: int, people) -> list:
@@ -183,22 +242,21 @@ def _recipients(code: str, level: int, people) -> list:
     return [m for m in people if m.department.code == DepartmentCode.GM_OFFICE and m.role == Role.GM]
 
 
-def _reminder_subject(notice: ReminderNotice, step: OverdueStep) -> str:
-    label = ReminderNotice.Level(notice.level).label
+def _reminder_subject(level: int, step: OverdueStep) -> str:
     return _("[%(number)s] Reminder (催办单) %(level)s: %(step)s overdue") % {
         "number": step.number,
-        "level": label,
+        "level": ReminderNotice.Level(level).label,
         "step": Step(step.step).label,
     }
 
 
-def _reminder_body(notice: ReminderNotice, step: OverdueStep, late_workdays: int) -> str:
+def _reminder_body(department: Department, step: OverdueStep, late_workdays: int) -> str:
     return _(
         "%(title)s\n\nStep %(step)s of %(dept)s was due %(due)s and is %(late)d working day(s) late."
     ) % {
         "title": step.title,
         "step": Step(step.step).label,
-        "dept": notice.department.name,
+        "dept": department.name,
         "due": timezone.localtime(step.due_at).strftime("%Y-%m-%d %H:%M"),
         "late": late_workdays,
     }

@@ -15,6 +15,7 @@ from kefu.complaints.models import ComplaintStep, LatenessInquiry, ReminderNotic
 from kefu.complaints.sweep import sweep
 from kefu.complaints.tests.workflow_factory import MONDAY, TZ, complaint
 from kefu.core.models import Notification
+from kefu.core.org import department
 
 
 def at(m, d, h=9):
@@ -37,7 +38,7 @@ def test_nothing_before_the_deadline(org):
 def test_reminder_then_manager_then_gm_at_plus_one_and_two_working_days(org):
     c = complaint(org)
     r = sweep(at(11, 4))
-    assert [(n.level, n.department.code) for n in r.issued] == [(0, "gm_office")]
+    assert r.issued == [(c.steps.get().id, 0, department("gm_office").pk)]
     to = set(Notification.objects.filter(kind="reminder_l0").values_list("to", flat=True))
     assert to == {"gm@example.com", "dgm@example.com", "gmoffice@example.com"}
 
