@@ -108,10 +108,135 @@ def test_only_overdue_steps_in_one_indexed_query(org, django_assert_num_queries)
 
 
 # (settings and calendar: cached per process since the complaints were registered)
-# count overdue, savepoint, steps lacking a notice, their notices, insert notices, members, insert mails, release
+# count overdue, savepoint, lock the steps lacking a notice, insert their notices, members,
+# the numbers and titles of the steps mailed about, insert mails, release
 QUERIES = 8
-# count overdue, savepoint, steps lacking a notice (none), release
+# count overdue, savepoint, lock the steps lacking a notice (none), insert (nothing), release
 QUERIES_NOTHING_NEW = 4
+# count overdue, savepoint, lock the steps, insert their notices, members (none with an address), release
+QUERIES_NOBODY_MAILED = 6
+
+
+# --- what one run issues: levels decided in SQL, mail only for the notices written ------------
+
+
+def test_a_step_past_all_three_cutoffs_gets_its_three_notices_in_one_run(org):
+    c = complaint(org)
+    step = c.steps.get()
+    now = at(11, 6)  # two working days after the deadline (11-03): manager and GM too
+    r = sweep(now)
+    gm_office = department("gm_office").pk
+    assert r.issued == [(step.id, 0, gm_office), (step.id, 1, gm_office), (step.id, 2, gm_office)]
+    assert r.by_level() == {0: 1, 1: 1, 2: 1}
+    written = ReminderNotice.objects.filter(step=step).order_by("level")
+    assert [(n.level, n.complaint_id, n.department_id, n.step_due_at, n.issued_at) for n in written] == [
+        (level, c.pk, gm_office, step.due_at, now) for level in (0, 1, 2)
+    ]
+    kinds = set(Notification.objects.filter(object_id=c.number).values_list("kind", flat=True))
+    assert kinds == {"reminder_l0", "reminder_l1", "reminder_l2"}
+
+
+def test_a_step_with_level_0_issued_gets_only_1_and_2(org):
+    c = complaint(org)
+    step = c.steps.get()
+    earlier = ReminderNotice.objects.create(
+        step=step,
+        complaint=c,
+        department=step.department,
+        level=0,
+        step_due_at=step.due_at,
+        issued_at=at(11, 4),
+    )
+    r = sweep(at(11, 6))
+    assert [(n.step_id, n.level) for n in r.issued] == [(step.id, 1), (step.id, 2)]
+    assert r.by_level() == {0: 0, 1: 1, 2: 1}
+    assert ReminderNotice.objects.get(level=0).issued_at == earlier.issued_at
+    assert levels(c) == [0, 1, 2]
+    assert not Notification.objects.filter(kind="reminder_l0").exists()
+
+
+def test_each_level_once_across_runs_and_the_counts_by_level(org):
+    a = complaint(org)  # assign due Tuesday 11-03
+    b = complaint(org, now=at(11, 5))  # Thursday: assign due Friday 11-06
+    c = complaint(org)
+    # assigned on time: its investigation (quality) is due 11-06
+    actions.perform(c.number, "assign", by=org["gmoffice"], now=at(11, 3))
+    out = io.StringIO()
+    call_command("sweep", now="2026-11-05T09:00+08:00", stdout=out)
+    assert "issued 2 notice(s) (department 1, manager 1, GM 0)" in out.getvalue()  # a only
+    r = sweep(at(11, 10))  # Tuesday: a its GM; b and the investigation 0 and 1 (Monday has passed)
+    assert r.by_level() == {0: 2, 1: 2, 2: 1} and len(r.issued) == 5
+    assert sweep(at(11, 10)).issued == []
+    r = sweep(at(11, 11))
+    assert r.by_level() == {0: 0, 1: 0, 2: 2}
+    pairs = list(ReminderNotice.objects.values_list("step_id", "level"))
+    assert len(pairs) == len(set(pairs)) == 9
+    assert levels(a) == levels(b) == levels(c) == [0, 1, 2]
+    assert set(ReminderNotice.objects.filter(complaint=c).values_list("department__code", flat=True)) == {
+        "quality"
+    }
+
+
+def test_mail_only_for_the_notices_written_and_members_with_an_address(org):
+    a = complaint(org)
+    sweep(at(11, 4))  # a: level 0 to the GM office
+    org["gmoffice"].email = ""
+    org["gmoffice"].save(update_fields=["email"])
+    b = complaint(org)  # also due 11-03
+    c = complaint(org)
+    # assigned on time: its investigation (quality) is due 11-06
+    actions.perform(c.number, "assign", by=org["gmoffice"], now=at(11, 3))
+    r = sweep(at(11, 5))
+    step_a, step_b = a.steps.get().id, b.steps.get().id
+    assert [(n.step_id, n.level) for n in r.issued] == [(step_a, 1), (step_b, 0), (step_b, 1)]
+
+    def to(number, kind):
+        return set(Notification.objects.filter(object_id=number, kind=kind).values_list("to", flat=True))
+
+    assert to(a.number, "reminder_l0") == {"gm@example.com", "dgm@example.com", "gmoffice@example.com"}
+    assert to(b.number, "reminder_l0") == {"gm@example.com", "dgm@example.com"}  # the clerk has no address
+    assert to(a.number, "reminder_l1") == to(b.number, "reminder_l1") == {"gm@example.com", "dgm@example.com"}
+    assert not Notification.objects.filter(object_id=c.number, kind__startswith="reminder_").exists()
+    assert r.notifications == 6 == Notification.objects.filter(kind__startswith="reminder_").count() - 3
+    mail = Notification.objects.get(object_id=b.number, kind="reminder_l0", to="gm@example.com")
+    assert b.number in mail.subject
+    assert mail.body.startswith(b.title) and "2026-11-03 23:59" in mail.body
+
+    r = sweep(at(11, 10))  # the investigation: 0 and 1 to quality; a and b: GM
+    quality = {(n.step_id, n.level) for n in r.issued if n.department_id == department("quality").pk}
+    assert quality == {(c.steps.get(step="investigation").id, 0), (c.steps.get(step="investigation").id, 1)}
+    assert to(c.number, "reminder_l0") == {"quality@example.com", "qualitymgr@example.com"}
+    assert to(c.number, "reminder_l1") == {"qualitymgr@example.com"}
+    assert to(a.number, "reminder_l2") == to(b.number, "reminder_l2") == {"gm@example.com"}
+
+
+def test_no_mail_is_built_when_nobody_has_an_address(org, monkeypatch, django_assert_num_queries):
+    from django.contrib.auth import get_user_model
+
+    from kefu.core import outbox
+
+    complaint(org)
+    get_user_model().objects.update(email="")
+    monkeypatch.setattr(outbox, "build", lambda **kw: pytest.fail("mail built for nobody"))
+    with django_assert_num_queries(QUERIES_NOBODY_MAILED):
+        r = sweep(at(11, 6))
+    assert r.by_level() == {0: 1, 1: 1, 2: 1} and r.notifications == 0
+    assert not Notification.objects.exists()
+
+
+def test_a_database_without_insert_returning_gets_the_same_notices(org, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    c = complaint(org)
+    # No mail: the ORM's own bulk insert of the outbox rows is not what is tested here.
+    get_user_model().objects.update(email="")
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    r = sweep(at(11, 6))
+    step = c.steps.get()
+    assert [(n.step_id, n.level) for n in r.issued] == [(step.id, 0), (step.id, 1), (step.id, 2)]
+    assert levels(c) == [0, 1, 2]
+    assert sweep(at(11, 6)).issued == []
+    assert ReminderNotice.objects.count() == 3
 
 
 def test_the_overdue_query_uses_the_partial_index(org):
@@ -191,4 +316,6 @@ def test_concurrent_sweeps_issue_each_notice_once(org):
     assert errors == []
     issued = sum(len(r.issued) for r in results)
     assert issued == 120 == ReminderNotice.objects.count()  # 40 steps x 3 levels, each once
+    assert {level: sum(r.by_level()[level] for r in results) for level in (0, 1, 2)} == {0: 40, 1: 40, 2: 40}
+    assert len({(n.step_id, n.level) for r in results for n in r.issued}) == 120
     assert Notification.objects.filter(kind="reminder_l2").count() == 40
