@@ -163,7 +163,7 @@ def sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> SweepResult:
     cutoffs = deadlines.level_cutoffs(now, settings, calendar)
     result = SweepResult(now=now)
     result.overdue = ComplaintStep.objects.filter(done_at__isnull=True, due_at__lt=now).count()
-    late = functools.cache(lambda day: deadlines.late_workdays(day, now, calendar))
+    mail = Mail(now, calendar)
     after = None
     while True:
         with transaction.atomic():
@@ -171,7 +171,7 @@ def sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> SweepResult:
             issued = insert_notices([pk for pk, _ in steps], cutoffs, now)
             result.issued += issued
             if issued:
-                result.notifications += _notify(issued, now, late)
+                result.notifications += mail.write(issued)
         if len(steps) < batch:
             return result
         pk, due = steps[-1]
@@ -192,44 +192,53 @@ class OverdueStep:
 STEP_COLUMNS = ("id", "step", "due_at", "complaint__number", "complaint__title")
 
 
-def _notify(issued: list[Issued], now: dt.datetime, late) -> int:
-    """Write the mails of the notices just issued (outbox); returns how many."""
-    departments = org.departments_by_id(needed={n.department_id for n in issued})
-    codes = {departments[n.department_id].code for n in issued} | {DepartmentCode.GM_OFFICE}
-    # Only members with an address get mail (outbox.build skips the others): no text is
-    # written for a notice nobody will receive, and no step is read for it.
-    people = [m for m in outbox.members(codes) if (m.user.email or "").strip()]
-    if not people:
-        return 0
-    recipients = functools.cache(lambda code, level: _recipients(code, level, people))
-    addressed = []
-    for notice in issued:
-        department = departments[notice.department_id]
-        memberships = recipients(department.code, notice.level)
-        if memberships:
-            addressed.append((notice, department, memberships))
-    if not addressed:
-        return 0
-    steps = {
-        row[0]: OverdueStep(*row)
-        for row in ComplaintStep.objects.filter(id__in=[n.step_id for n, _, _ in addressed]).values_list(
-            *STEP_COLUMNS
-        )
-    }
-    rows = []
-    for notice, department, memberships in addressed:
-        step = steps[notice.step_id]
-        rows += outbox.build(
-            kind=f"reminder_l{notice.level}",
-            subject=_reminder_subject(notice.level, step),
-            body=_reminder_body(department, step, late(step.due_at)),
-            memberships=memberships,
-            obj_type="complaint",
-            obj_id=step.number,
-            now=now,
-        )
-    outbox.save(rows)
-    return len(rows)
+class Mail:
+    """The mail of one run's notices (outbox), to the members who have an address.
+
+    They are read once, when the first notices are written. A notice none of them receives
+    gets no text and its step is not read, so a run mailing nobody builds no mail at all.
+    """
+
+    def __init__(self, now: dt.datetime, calendar: WorkCalendar):
+        self.now = now
+        self.late = functools.cache(lambda day: deadlines.late_workdays(day, now, calendar))
+        self.recipients = functools.cache(lambda code, level: _recipients(code, level, self.people))
+
+    @functools.cached_property
+    def people(self) -> list:
+        codes = [d.code for d in org.departments_by_id().values()]
+        return [m for m in outbox.members(codes) if (m.user.email or "").strip()]
+
+    def write(self, issued: list[Issued]) -> int:
+        """Write the mails of these notices, in the caller's transaction; returns how many."""
+        departments = org.departments_by_id(needed={n.department_id for n in issued})
+        addressed = []
+        for notice in issued:
+            department = departments[notice.department_id]
+            memberships = self.recipients(department.code, notice.level)
+            if memberships:
+                addressed.append((notice, department, memberships))
+        if not addressed:
+            return 0
+        ids = [notice.step_id for notice, _, _ in addressed]
+        steps = {
+            row[0]: OverdueStep(*row)
+            for row in ComplaintStep.objects.filter(id__in=ids).values_list(*STEP_COLUMNS)
+        }
+        rows = []
+        for notice, department, memberships in addressed:
+            step = steps[notice.step_id]
+            rows += outbox.build(
+                kind=f"reminder_l{notice.level}",
+                subject=_reminder_subject(notice.level, step),
+                body=_reminder_body(department, step, self.late(step.due_at)),
+                memberships=memberships,
+                obj_type="complaint",
+                obj_id=step.number,
+                now=self.now,
+            )
+        outbox.save(rows)
+        return len(rows)
 
 
 def _recipients(code: str, level: int, people) -> list:
