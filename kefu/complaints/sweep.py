@@ -110,7 +110,7 @@ def insert_notices(step_ids: list[int], cutoffs: list[dt.datetime], now: dt.date
     params = []
     for level, cutoff in enumerate(cutoffs):
         params += [level, due_at.get_db_prep_value(cutoff, connection)]
-    params += [issued_at.get_db_prep_save(now, connection), *step_ids]
+    params += [issued_at.get_db_prep_save(now, connection), *_ids_params(connection, step_ids)]
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
             cursor.execute(f"{insert} {returning}", params)
@@ -129,7 +129,8 @@ NOTICE_FIELDS = ("step", "level", "department", "complaint", "step_due_at", "iss
 def _notices_sql(connection, *, steps: int, levels: int) -> tuple[str, str, str]:
     """SQL of ``insert_notices``: (SELECT the lacking notices, INSERT them, the RETURNING clause).
 
-    Parameters of both statements: (level, cut-off) per level, the issue time, the step ids.
+    Parameters of both statements: (level, cut-off) per level, the issue time, the step ids
+    (``_ids_params``).
     """
     qn = connection.ops.quote_name
     step, notice = ComplaintStep._meta, ReminderNotice._meta
@@ -146,13 +147,25 @@ def _notices_sql(connection, *, steps: int, levels: int) -> tuple[str, str, str]
     select = (
         f"SELECT {s('id')}, lv.{level}, {s('department')}, {s('complaint')}, {s('due_at')}, %s"
         f" FROM {qn(step.db_table)} s CROSS JOIN lv"
-        f" WHERE {s('id')} IN ({', '.join(['%s'] * steps)}) AND {s('due_at')} < lv.{cutoff}"
+        f" WHERE {_ids_sql(connection, s('id'), steps)} AND {s('due_at')} < lv.{cutoff}"
         f" AND NOT EXISTS (SELECT 1 FROM {qn(notice.db_table)} n"
         f" WHERE {n('step')} = {s('id')} AND {n('level')} = lv.{level})"
     )
     insert = f"{with_levels} INSERT INTO {qn(notice.db_table)} ({columns}) {select}"
     returning = "RETURNING " + ", ".join(qn(notice.get_field(name).column) for name in NOTICE_FIELDS[:3])
     return f"{with_levels} {select}", insert, returning
+
+
+def _ids_sql(connection, column: str, count: int) -> str:
+    """``column`` is one of ``count`` ids: one array parameter on PostgreSQL (a statement with
+    hundreds of placeholders costs its driver and parser more than the insert), one each elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)"
+    return f"{column} IN ({', '.join(['%s'] * count)})"
+
+
+def _ids_params(connection, ids: list[int]) -> list:
+    return [ids] if connection.vendor == "postgresql" else ids
 
 
 def sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> SweepResult:
