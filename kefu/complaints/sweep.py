@@ -8,8 +8,8 @@ step is overdue, level 1 to its manager and level 2 to the GM after
 transaction each: one indexed query (``step_open_due_idx``) locks the next
 overdue steps that lack a notice, then one ``INSERT ... SELECT ... RETURNING``
 writes the notices they lack, the levels decided in SQL against the due-time
-cut-offs of ``deadlines.level_cutoffs``; mail is written only for the notices
-returned. A unique constraint (step, level) makes it one notice per step per
+cut-offs of ``deadlines.level_cutoffs``; mail (``Mail``) is written only for
+the notices returned, to the members with an address. A unique constraint (step, level) makes it one notice per step per
 level however often the sweep runs; on PostgreSQL, concurrent sweeps lock the
 steps they work on with ``SKIP LOCKED`` so they never both issue one
 (SQLite's BEGIN IMMEDIATE serialises them). Run it with ``kefu sweep [--now
@@ -52,6 +52,9 @@ class Issued(NamedTuple):
 
 @dataclass
 class SweepResult:
+    """What one run did: the open steps past their deadline, the notices it wrote (oldest batch
+    first, by step and level within a batch) and the messages it queued."""
+
     now: dt.datetime
     overdue: int = 0
     issued: list[Issued] = field(default_factory=list)
@@ -119,7 +122,7 @@ def insert_notices(step_ids: list[int], cutoffs: list[dt.datetime], now: dt.date
             cursor.execute(select, params)
             rows = cursor.fetchall()
             cursor.execute(insert, params)
-    return sorted(Issued(*row[: len(Issued._fields)]) for row in rows)
+    return sorted(Issued(*row[: len(Issued._fields)]) for row in rows)  # (RETURNING has no order)
 
 
 # The notice's fields in the order the SELECT gives them: ``Issued``'s first.
