@@ -9,12 +9,12 @@ transaction each: one indexed query (``step_open_due_idx``) locks the next
 overdue steps that lack a notice, then one ``INSERT ... SELECT ... RETURNING``
 writes the notices they lack, the levels decided in SQL against the due-time
 cut-offs of ``deadlines.level_cutoffs``; mail (``Mail``) is written only for
-the notices returned, to the members with an address. A unique constraint (step, level) makes it one notice per step per
-level however often the sweep runs; on PostgreSQL, concurrent sweeps lock the
-steps they work on with ``SKIP LOCKED`` so they never both issue one
-(SQLite's BEGIN IMMEDIATE serialises them). Run it with ``kefu sweep [--now
-ISO]``; django-q2 runs ``scheduled`` every five minutes (the schedule is
-created by migration 0002).
+the notices returned, to the members with an address. A unique constraint
+(step, level) makes it one notice per step per level however often the sweep
+runs; on PostgreSQL, concurrent sweeps lock the steps they work on with
+``SKIP LOCKED`` so they never both issue one (SQLite's BEGIN IMMEDIATE
+serialises them). Run it with ``kefu sweep [--now ISO]``; django-q2 runs
+``scheduled`` every five minutes (the schedule is created by migration 0002).
 """
 
 from __future__ import annotations
