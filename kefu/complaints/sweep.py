@@ -39,7 +39,10 @@ from . import deadlines
 from .choices import Step
 from .models import ComplaintStep, ReminderNotice
 
-BATCH = 500
+# Steps per transaction. Larger batches cost fewer statements and commits (1M bench:
+# 500 -> 2,000 took the sweep from 1.15 to 0.97 s on PostgreSQL, 0.75 to 0.42 s on
+# SQLite); each holds its steps' row locks (SQLite: the writer lock) for ~0.1-0.2 s.
+BATCH = 2000
 
 
 class Issued(NamedTuple):

@@ -91,12 +91,36 @@ def _frequent(qs: QuerySet, count_sql: str, param: str) -> bool:
         return c.fetchone()[0] >= enough
 
 
+# PostgreSQL: the share of matches is read from the newest documents, the ones a
+# page walks first: a bounded primary-key range, not the bigrams' whole postings.
+SAMPLE = 2000
+
+
+def _frequent_among_newest(qs: QuerySet, tsquery: str) -> bool:
+    """Whether at least WALK_SHARE of the newest SAMPLE indexed complaints match ``tsquery``.
+
+    Counting up to WALK_SHARE of all complaints read the matches' stored
+    bigrams from every page of the table that held one (60 ms for 包装破损 at a
+    million rows); the newest SAMPLE are one index range, and they are what a
+    walk in list order (newest first) visits.
+    """
+    with connections[qs.db].cursor() as c:
+        # The LIMIT keeps the sample a backward scan of the primary key: with the condition
+        # beside it, the planner underestimates the matches and reads all of them from GIN.
+        c.execute(
+            f"SELECT count(*) FROM (SELECT tsv FROM {PG_TABLE} ORDER BY complaint_id DESC LIMIT %s) newest"
+            " WHERE tsv @@ %s::tsquery",
+            [SAMPLE, tsquery],
+        )
+        return c.fetchone()[0] >= max(int(SAMPLE * WALK_SHARE), 1)
+
+
 def _candidates(qs: QuerySet, grams: list[str]):
     vendor = connections[qs.db].vendor
     if vendor == "postgresql":
         tsquery = " & ".join(f"'{g}'" for g in grams)
         # One bigram: PostgreSQL's own statistics choose well (see _DocMatch).
-        walk = len(grams) > 1 and _frequent(qs, f"SELECT 1 FROM {PG_TABLE} WHERE tsv @@ %s::tsquery", tsquery)
+        walk = len(grams) > 1 and _frequent_among_newest(qs, tsquery)
         return _DocMatch(grams, walk)
     if vendor == "sqlite":
         match = " ".join(f'"{g}"' for g in grams)

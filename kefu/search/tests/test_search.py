@@ -150,3 +150,28 @@ def test_index_is_empty_after_the_flush():
         table = "search_complaintdoc" if connection.vendor == "postgresql" else "search_complaint_fts"
         cur.execute(f"SELECT count(*) FROM {table}")
         assert cur.fetchone()[0] == 0
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the stored-bigram sample exists on PostgreSQL only"
+)
+@pytest.mark.django_db
+def test_a_phrase_walks_the_list_when_the_newest_complaints_often_contain_it():
+    from kefu.search import index
+
+    def docs(first: int, last: int, text: str) -> None:
+        with connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {index.PG_TABLE} (complaint_id, tsv) "
+                "SELECT i, kefu_search_tsv(%s, '') FROM generate_series(%s, %s) i",
+                [text, first, last],
+            )
+
+    phrase = "'包装' & '装破' & '破损'"
+    docs(1, 100, "纸箱包装破损")  # old complaints
+    docs(101, 2100, "齿轮毛刺")  # the newest 2,000 never say it
+    assert not index._frequent_among_newest(Complaint.objects.all(), phrase)
+    docs(2101, 2139, "包装破损")  # 39 of the newest 2,000: under 2 %
+    assert not index._frequent_among_newest(Complaint.objects.all(), phrase)
+    docs(2140, 2140, "包装破损")  # 40: 2 %
+    assert index._frequent_among_newest(Complaint.objects.all(), phrase)
