@@ -339,9 +339,13 @@ _RECORDS = {
 }
 # Most of a case's related lists are empty (no attachment, memo, extension ...):
 # one query says which have rows, and only those are read.
-_PRESENT = rows.Probe({name: query.build for name, query in (_LINKED | _RECORDS).items()})
-_PRESENT_LINKED = rows.Probe({name: query.build for name, query in _LINKED.items()})
-_PRESENT_RECORDS = rows.Probe({name: query.build for name, query in _RECORDS.items()})
+
+
+def _probe(queries: dict[str, rows.Prepared]) -> rows.Probe:
+    return rows.Probe({name: query.build for name, query in queries.items()})
+
+
+_PRESENT, _PRESENT_LINKED, _PRESENT_RECORDS = _probe(_LINKED | _RECORDS), _probe(_LINKED), _probe(_RECORDS)
 
 
 def _read(queries: dict, pk: int, present: set[str]) -> dict[str, list]:

@@ -98,7 +98,27 @@ def insert(objs: Sequence[Model], using: str = "default") -> None:
         obj._state.db = using
 
 
-class Prepared:
+class _PerConnection:
+    """A statement built on first use on each connection by the subclass's
+    ``_compile(params)`` and kept on that connection."""
+
+    def _plan(self, connection, params: tuple):
+        cache = _cache(connection)
+        plan = cache.get(self)
+        if plan is None:
+            plan = cache[self] = self._compile(params)
+        return plan
+
+
+def _checked_sql(compiler, params: tuple, what: str = "") -> str:
+    """The compiler's SQL, refused unless ``params`` reach it unchanged and in order."""
+    sql, sql_params = compiler.as_sql()
+    if tuple(sql_params) != tuple(params):
+        raise Unsupported(f"{what}parameters changed on their way into the SQL: {sql_params!r}")
+    return sql
+
+
+class Prepared(_PerConnection):
     """A model SELECT compiled once per connection; ``build(*params)`` gives its QuerySet.
 
     The parameters must reach the SQL unchanged (plain equality on text or
@@ -111,35 +131,27 @@ class Prepared:
         self.build = build
         self.using = using
 
-    def _plan(self, connection, params: tuple):
-        cache = _cache(connection)
-        plan = cache.get(self)
-        if plan is None:
-            qs = self.build(*params)
-            query = qs.query
-            if (
-                query.annotation_select
-                or query.extra_select
-                or qs._fields
-                or qs._iterable_class is not ModelIterable
-                or qs._prefetch_related_lookups
-                or qs._known_related_objects
-            ):
-                raise Unsupported(
-                    "Prepared runs plain model queries only (select_related and only() allowed)"
-                )
-            compiler = query.get_compiler(using=self.using)
-            sql, sql_params = compiler.as_sql()
-            if tuple(sql_params) != tuple(params):
-                raise Unsupported(f"parameters changed on their way into the SQL: {sql_params!r}")
-            select, klass_info = compiler.select, compiler.klass_info
-            columns = klass_info["select_fields"]
-            own = slice(columns[0], columns[-1] + 1)
-            attnames = [col.target.attname for col, _, _ in select[own]]
-            converters = compiler.get_converters([col for col, _, _ in select])
-            populators = get_related_populators(klass_info, select, self.using)
-            plan = cache[self] = (sql, compiler, converters, qs.model, own, attnames, populators)
-        return plan
+    def _compile(self, params: tuple):
+        qs = self.build(*params)
+        query = qs.query
+        if (
+            query.annotation_select
+            or query.extra_select
+            or qs._fields
+            or qs._iterable_class is not ModelIterable
+            or qs._prefetch_related_lookups
+            or qs._known_related_objects
+        ):
+            raise Unsupported("Prepared runs plain model queries only (select_related and only() allowed)")
+        compiler = query.get_compiler(using=self.using)
+        sql = _checked_sql(compiler, params)
+        select, klass_info = compiler.select, compiler.klass_info
+        columns = klass_info["select_fields"]
+        own = slice(columns[0], columns[-1] + 1)
+        attnames = [col.target.attname for col, _, _ in select[own]]
+        converters = compiler.get_converters([col for col, _, _ in select])
+        populators = get_related_populators(klass_info, select, self.using)
+        return (sql, compiler, converters, qs.model, own, attnames, populators)
 
     def _instances(self, plan, rows: list) -> list[Model]:
         _sql, compiler, converters, model, own, attnames, populators = plan
@@ -170,7 +182,7 @@ class Prepared:
         return None if row is None else self._instances(plan, [row])[0]
 
 
-class Probe:
+class Probe(_PerConnection):
     """Which of several queries have rows, in one ``SELECT EXISTS (...), ...`` compiled once per connection.
 
     ``Probe({"name": build, ...})(*params)`` gives the names whose
@@ -185,19 +197,14 @@ class Probe:
         self.builds = builds
         self.using = using
 
-    def _plan(self, connection, params: tuple):
-        cache = _cache(connection)
-        plan = cache.get(self)
-        if plan is None:
-            parts = []
-            for name, build in self.builds.items():
-                query = build(*params).order_by().values_list("pk")[:1].query
-                sql, sql_params = query.get_compiler(using=self.using).as_sql()
-                if tuple(sql_params) != tuple(params):
-                    raise Unsupported(f"{name}: parameters changed on their way into the SQL: {sql_params!r}")
-                parts.append(f"EXISTS ({sql})")
-            plan = cache[self] = ("SELECT " + ", ".join(parts), len(parts), list(self.builds))
-        return plan
+    def _compile(self, params: tuple):
+        parts = []
+        for name, build in self.builds.items():
+            query = build(*params).order_by().values_list("pk")[:1].query
+            parts.append(
+                f"EXISTS ({_checked_sql(query.get_compiler(using=self.using), params, f'{name}: ')})"
+            )
+        return ("SELECT " + ", ".join(parts), len(parts), list(self.builds))
 
     def __call__(self, *params) -> set[str]:
         connection = connections[self.using]
