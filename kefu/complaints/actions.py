@@ -26,6 +26,7 @@ from kefu.core.choices import DepartmentCode, Role
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.models import Department
 from kefu.core.workcalendar import WorkCalendar
+from kefu.customers.access import log_refusal
 
 from . import deadlines, workflow
 from .choices import CLOSED_STATES, CustomerRequest, Step, Validity
@@ -297,7 +298,6 @@ class Result:
 # --- the entry point -----------------------------------------------------------
 
 
-@transaction.atomic
 def perform(
     number: str, action: str, *, by, payload: dict | None = None, now: dt.datetime | None = None
 ) -> Result:
@@ -305,8 +305,21 @@ def perform(
 
     Raises ``NotFound`` (404), ``Conflict`` (409: not in this state, the
     allowed actions named), ``Forbidden`` (403: not this user's department or
-    authority) or ``Invalid`` (422: the field named). Nothing is written then.
+    authority) or ``Invalid`` (422: the field named). Nothing is written then,
+    but a refusal is logged in the customer's access log (R1.2), after the
+    refused transaction has rolled back.
     """
+    try:
+        return _perform(number, action, by=by, payload=payload, now=now)
+    except Forbidden as exc:
+        complaint = Complaint.objects.select_related("customer").filter(number=number).first()
+        if complaint is not None:
+            log_refusal(by, complaint.customer, f"complaint {number}: action {action}: {exc.detail}")
+        raise
+
+
+@transaction.atomic
+def _perform(number: str, action: str, *, by, payload: dict | None, now: dt.datetime | None) -> Result:
     now = now or timezone.now()
     spec = workflow.get(action)
     complaint = (

@@ -87,13 +87,17 @@ def _detail(detail: selectors.ComplaintDetail) -> dict:
 @router.post("", response={201: ComplaintOut}, summary="Register a complaint")
 def create_complaint(request, payload: ComplaintIn):
     complaint = services.register_complaint(by=request.user, **payload.model_dump())
-    # The author gets the created record back even if a list would not show it to them;
-    # answered from the rows just written (a new complaint has no follow-ups yet).
+    # Anyone may register a complaint (000 5.3.2), but the answer names the customer only to
+    # those who may read its record (R1.2); answered from the rows just written (a new complaint
+    # has no follow-ups yet).
     written = complaint.registration
     detail = selectors.ComplaintDetail(
         complaint=complaint, steps=written.steps, attachments=written.attachments, history=written.history
     )
-    return Status(201, _detail(detail))
+    out = _detail(detail)
+    if not selectors.can_see(request.user, complaint):
+        out.update(customer_name=None, region=None)
+    return Status(201, out)
 
 
 @router.get("", response=ComplaintListOut, summary="List complaints")
@@ -134,12 +138,12 @@ def list_complaints(
 
 @router.get("/{number}", response=ComplaintOut, summary="One complaint with steps, history and links")
 def get_complaint(request, number: str):
-    return _detail(selectors.complaint_detail(request.user, number))
+    return _detail(selectors.complaint_detail(request.user, number, what="api_read", request=request))
 
 
 @router.post("/{number}/attachments", response={201: list[AttachmentOut]}, summary="Add photos or files")
 def add_attachments(request, number: str, attachments: File[list[UploadedFile]]):
-    complaint = selectors.get_complaint(request.user, number)
+    complaint = selectors.get_complaint(request.user, number, what="upload", request=request)
     if not attachments:
         raise Invalid(_("choose at least one file"), field="attachments")
     added = services.add_attachment(complaint, list(attachments), by=request.user)

@@ -111,7 +111,7 @@ _BODY_SCHEMAS = {name: model.model_json_schema() for name, model in actions.PAYL
 )
 def take_action(request, number: str, action: str):
     workflow.get(action)
-    selectors.get_complaint(request.user, number)  # 404 / 403 before anything else
+    selectors.get_complaint(request.user, number, what=f"action {action}", request=request)  # 404 / 403 first
     result = actions.perform(number, action, by=request.user, payload=_body(request))
     complaint = Complaint.objects.select_related("responsible_department").get(pk=result.complaint.pk)
     return state_out(complaint, request.user, result=result)
@@ -119,7 +119,7 @@ def take_action(request, number: str, action: str):
 
 @router.get("/complaints/{number}/actions", summary="The workflow actions the caller may take now")
 def my_actions(request, number: str):
-    complaint = selectors.get_complaint(request.user, number)
+    complaint = selectors.get_complaint(request.user, number, what="api_read actions", request=request)
     sit = actions.situation(complaint)
     allowed = workflow.allowed_actions(complaint, request.user, sit)
     return {

@@ -147,9 +147,23 @@ def _read_head(upload) -> bytes:
     return head or b""
 
 
+MAX_NAME = 200  # Attachment.original_name
+
+
+def short_name(name: str, limit: int = MAX_NAME) -> str:
+    """The name cut to ``limit`` characters at the end of its stem: the extension, which decides
+    the file's type, is kept (a 300-character ``.txt`` name stays a ``.txt``)."""
+    if len(name) <= limit:
+        return name
+    stem, ext = os.path.splitext(name)
+    if len(ext) >= limit // 2:  # no real extension is that long: cut the whole name
+        return name[:limit]
+    return stem[: limit - len(ext)] + ext
+
+
 def check_file(upload) -> CheckedFile:
-    """Validate one upload or raise ``Invalid`` naming ``attachments`` and the file."""
-    name = os.path.basename(getattr(upload, "name", "") or "")[:200]
+    """Validate one upload or raise ``Invalid`` naming ``attachments``, the file and what is wrong."""
+    name = short_name(os.path.basename(getattr(upload, "name", "") or ""))
     if not name:
         raise Invalid(_("a file has no name"), field=FIELD)
     size = upload.size
@@ -162,11 +176,18 @@ def check_file(upload) -> CheckedFile:
         )
     if size == 0:
         raise Invalid(_("%(name)s: file is empty") % {"name": name}, field=FIELD)
-    kind = ALLOWED.get(extension(name))
+    ext = extension(name)
+    kind = ALLOWED.get(ext)
     if kind is None:
+        if not ext:
+            raise Invalid(
+                _("%(name)s: the file name has no extension (allowed: %(types)s)")
+                % {"name": name, "types": allowed_extensions()},
+                field=FIELD,
+            )
         raise Invalid(
-            _("%(name)s: file type not allowed (allowed: %(types)s)")
-            % {"name": name, "types": allowed_extensions()},
+            _("%(name)s: file type .%(ext)s not allowed (allowed: %(types)s)")
+            % {"name": name, "ext": ext, "types": allowed_extensions()},
             field=FIELD,
         )
     if not kind.matches(_read_head(upload)):

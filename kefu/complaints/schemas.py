@@ -42,8 +42,8 @@ class ComplaintSummaryOut(Schema):
     number: str
     status: str
     customer: str
-    customer_name: str
-    region: str
+    customer_name: str | None = Field(description="null when the caller may not read the customer record")
+    region: str | None = Field(description="null when the caller may not read the customer record")
     channel: str
     title: str
     category: str

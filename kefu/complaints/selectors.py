@@ -16,7 +16,7 @@ from kefu.core.access import is_admin, is_sales_only, memberships
 from kefu.core.audit import events_for
 from kefu.core.db import rows
 from kefu.core.errors import Forbidden, Invalid, NotFound
-from kefu.customers.access import may_read, visible_customers
+from kefu.customers.access import log_refusal, may_read, visible_customers
 
 from . import deadlines
 from .choices import OPEN_STATES, Category, Severity, Status
@@ -277,18 +277,21 @@ class ComplaintDetail:
     records: CaseRecords | None = None  # read when asked for (the page's workflow panel)
 
 
-def get_complaint(user, number: str, *, for_update: bool = False) -> Complaint:
-    """The complaint by number if ``user`` may see it; raises NotFound / Forbidden."""
-    qs = Complaint.objects.select_related("customer")
-    if for_update:
-        qs = qs.select_for_update()
-    complaint = qs.filter(number=number).first()
+def refuse(user, complaint: Complaint, what: str, *, request=None) -> Forbidden:
+    """Log that ``user`` was refused ``what`` on ``complaint`` (in the customer's access log, as
+    every refusal on a confidential record, R1.2) and return the error to raise."""
+    log_refusal(user, complaint.customer, f"complaint {complaint.number}: {what}", request=request)
+    return Forbidden(_("you may not see complaints of customer %(code)s") % {"code": complaint.customer.code})
+
+
+def get_complaint(user, number: str, *, what: str = "view", request=None) -> Complaint:
+    """The complaint by number if ``user`` may see it; raises NotFound, or Forbidden after logging
+    the refusal of ``what`` (view, api_read, upload, download, an action's name ...)."""
+    complaint = Complaint.objects.select_related("customer").filter(number=number).first()
     if complaint is None:
         raise NotFound(_("no complaint %(number)s") % {"number": number})
     if not can_see(user, complaint):
-        raise Forbidden(
-            _("you may not see complaints of customer %(code)s") % {"code": complaint.customer.code}
-        )
+        raise refuse(user, complaint, what, request=request)
     return complaint
 
 
@@ -379,13 +382,13 @@ def case_records(complaint: Complaint) -> CaseRecords:
     return CaseRecords(**_read(_RECORDS, complaint.pk, _PRESENT_RECORDS(complaint.pk)))
 
 
-def complaint_detail(user, number: str, *, records: bool = False) -> ComplaintDetail:
-    """``load_detail`` for a user: raises Forbidden for a complaint of a customer they may not see."""
+def complaint_detail(
+    user, number: str, *, records: bool = False, what: str = "view", request=None
+) -> ComplaintDetail:
+    """``load_detail`` for a user: raises Forbidden (logged) for a complaint of a customer they may not see."""
     detail = load_detail(number, records=records)
     if not can_see(user, detail.complaint):
-        raise Forbidden(
-            _("you may not see complaints of customer %(code)s") % {"code": detail.complaint.customer.code}
-        )
+        raise refuse(user, detail.complaint, what, request=request)
     return detail
 
 

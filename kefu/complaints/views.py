@@ -117,7 +117,7 @@ def complaint_create(request):
 @login_required
 def complaint_detail(request, number: str):
     try:
-        detail = selectors.complaint_detail(request.user, number, records=True)
+        detail = selectors.complaint_detail(request.user, number, records=True, request=request)
     except (NotFound, Forbidden) as exc:
         return _refused(request, exc)
     may_relink = not is_sales_only(request.user)
@@ -141,7 +141,7 @@ def complaint_detail(request, number: str):
 @require_POST
 def attachment_add(request, number: str):
     try:
-        complaint = selectors.get_complaint(request.user, number)
+        complaint = selectors.get_complaint(request.user, number, what="upload", request=request)
     except (NotFound, Forbidden) as exc:
         return _refused(request, exc)
     uploads = request.FILES.getlist("attachments")
@@ -157,7 +157,7 @@ def attachment_add(request, number: str):
 @login_required
 def attachment_download(request, number: str, pk: int):
     try:
-        complaint = selectors.get_complaint(request.user, number)
+        complaint = selectors.get_complaint(request.user, number, what="download", request=request)
     except (NotFound, Forbidden) as exc:
         return _refused(request, exc)
     att = complaint.attachments.filter(pk=pk).first()
@@ -184,7 +184,7 @@ def reassign_customer(request, number: str):
     if is_sales_only(request.user):
         return HttpResponseForbidden(_("Only staff outside sales may re-link a complaint."))
     try:
-        complaint = selectors.get_complaint(request.user, number)
+        complaint = selectors.get_complaint(request.user, number, what="relink", request=request)
     except (NotFound, Forbidden) as exc:
         return _refused(request, exc)
     form = ReassignCustomerForm(request.POST)

@@ -90,8 +90,8 @@ def panel_context(
     }
 
 
-def _complaint(request, number):
-    return selectors.get_complaint(request.user, number)
+def _complaint(request, number, what: str = "view"):
+    return selectors.get_complaint(request.user, number, what=what, request=request)
 
 
 @login_required
@@ -108,7 +108,7 @@ def panel(request, number: str):
 def act(request, number: str, action: str):
     htmx = request.headers.get("HX-Request") == "true"
     try:
-        _complaint(request, number)
+        _complaint(request, number, f"action {action}")
         result = actions.perform(
             number, action, by=request.user, payload=forms_workflow.parse(action, request.POST)
         )

@@ -423,10 +423,56 @@ def require(complaint, name: str, user, sit: Situation) -> Action:
             )
     if not permitted(action, complaint, user, sit):
         raise Forbidden(
-            _("%(action)s may be taken by: %(who)s")
-            % {"action": label(name), "who": describe_who(action, complaint, sit)}
+            _("%(action)s may be taken by: %(who)s; %(why)s")
+            % {
+                "action": label(name),
+                "who": describe_who(action, complaint, sit),
+                "why": why_not(action, complaint, user, sit),
+            }
         )
     return action
+
+
+def _required(action: Action, complaint, sit: Situation) -> tuple[set[str], str]:
+    """The departments and the lowest role that may take ``action`` (authority: none)."""
+    who = action.who
+    if who.kind == "department":
+        return {who.department}, who.min_role
+    if who.kind == "step_owner":
+        return step_owners(complaint, sit.step), Role.CLERK
+    if who.kind == "step_manager":
+        return step_owners(complaint, sit.step), Role.MANAGER
+    return set(), Role.CLERK
+
+
+def why_not(action: Action, complaint, user, sit: Situation) -> str:
+    """What stops ``user``, in their own terms: the role they hold where the action is taken,
+    or the departments they are not in (not only who may, which they may believe is them)."""
+    if access.is_admin(user) and access.rank(user) == 0:
+        return _("you are an administrator, a role that takes no part in the workflow")
+    mine = dict(access.memberships(user))
+    if not mine:
+        return _("you are a member of no department")
+    if action.who.kind == "authority":
+        level = required_authority(complaint.loss_amount, sit.settings)
+        return _("the loss amount needs the %(level)s or above; your highest role is %(role)s") % {
+            "level": AUTHORITY_LABELS[level],
+            "role": Role(max(mine.values(), key=lambda r: ROLE_RANK[r])).label,
+        }
+    departments, min_role = _required(action, complaint, sit)
+    held = {code: role for code, role in mine.items() if code in departments}
+    if held:
+        code, role = next(iter(sorted(held.items())))
+        return _("your role in %(department)s is %(role)s; this needs %(needed)s or above") % {
+            "department": D(code).label if code in D.values else code,
+            "role": Role(role).label,
+            "needed": Role(min_role).label,
+        }
+    return _("you are in %(departments)s") % {
+        "departments": pgettext("list separator", ", ").join(
+            str(D(code).label) if code in D.values else code for code in sorted(mine)
+        )
+    }
 
 
 def describe_who(action: Action, complaint, sit: Situation) -> str:

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from . import access
 from .models import ApiToken
 
 CACHE_SECONDS = 10
@@ -43,6 +44,9 @@ def user_for_token(key: str):
     # Touch last_used_at at most once a minute so reads stay read-only.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(Q(pk=token.pk)).update(last_used_at=now)
+    # Read the memberships once with the user: every copy handed out carries them (a membership
+    # change clears this cache, see ``forget``), so a request asks no second query for them.
+    access.memberships(token.user)
     with _lock:
         if len(_users) >= _CACHE_MAX:
             _users.clear()

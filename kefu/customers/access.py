@@ -122,6 +122,13 @@ def access_customer(user, code: str, *, action: str = AccessAction.VIEW, request
     return customer
 
 
+def log_refusal(user, customer: Customer | None, detail: str, *, request=None) -> CustomerAccessLog:
+    """Log a refused read or action on a record that belongs to ``customer`` (R1.2: every refusal
+    on a confidential record is logged, as ``access_customer`` logs its own). Call it where the
+    refusal will not be rolled back: outside the refused change's transaction."""
+    return _log(user, customer, AccessAction.DENIED, detail=detail, request=request)
+
+
 def log_export(user, *, detail: str, count: int, request=None) -> CustomerAccessLog:
     """Log an export of ``count`` customer records with the filter used (R1.2)."""
     return _log(user, None, AccessAction.EXPORT, detail=f"{count} rows; {detail}", request=request)

@@ -52,9 +52,9 @@ BAD = [
     ("notes.txt", EXE, "does not match"),
     ("notes.txt", b"abc\x00def", "does not match"),
     ("run.sh.txt", b"#!/bin/sh\nrm -rf /\n", "does not match"),
-    ("setup.exe", EXE, "not allowed"),
-    ("page.html", b"<html></html>", "not allowed"),
-    ("noextension", JPEG, "not allowed"),
+    ("setup.exe", EXE, "file type .exe not allowed"),
+    ("page.html", b"<html></html>", "file type .html not allowed"),
+    ("noextension", JPEG, "the file name has no extension"),
     ("empty.jpg", b"", "empty"),
 ]
 
@@ -87,3 +87,26 @@ def test_check_leaves_the_file_readable_from_the_start():
     f = upload("a.jpg", JPEG)
     check_file(f)
     assert f.read() == JPEG
+
+
+def test_a_long_name_is_cut_in_its_stem_and_keeps_its_extension():
+    name = "客户来信" * 70 + ".txt"  # 284 characters
+    checked = check_file(upload(name, "外壳有划痕\n".encode(), "text/plain"))
+    assert len(checked.name) == 200
+    assert checked.name.endswith(".txt") and checked.name.startswith("客户来信客户来信")
+    assert checked.content_type == "text/plain"
+
+
+def test_a_300_character_txt_name_is_accepted_through_the_api(api, org, settings, tmp_path):
+    from .workflow_factory import complaint
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    c = complaint(org)
+    name = "n" * 296 + ".txt"
+    response = api("sales").post(
+        f"/api/v1/complaints/{c.number}/attachments", {"attachments": upload(name, b"short note\n")}
+    )
+    assert response.status_code == 201, response.content
+    [stored] = response.json()
+    assert stored["name"].endswith(".txt") and len(stored["name"]) == 200
+    assert stored["content_type"] == "text/plain"

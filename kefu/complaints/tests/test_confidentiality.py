@@ -1,0 +1,137 @@
+"""R1.2 on complaints: names shown only to readers of the customer, every refusal logged (issue 11)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from kefu.customers.models import CustomerAccessLog
+
+from .. import actions
+from ..models import Complaint
+from .workflow_factory import complaint, customer, walk_to
+
+URL = "/api/v1/complaints"
+
+
+@pytest.fixture(autouse=True)
+def english(settings, tmp_path):
+    settings.LANGUAGE_CODE = "en"
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def theirs(org):
+    """A complaint of a customer that sales2 owns: sales may not read it."""
+    customer("C-S2", owner=org["sales2"])
+    return complaint(org, code="C-S2")
+
+
+def denials(user) -> list[str]:
+    return list(
+        CustomerAccessLog.objects.filter(user=user, action="denied")
+        .order_by("id")
+        .values_list("detail", flat=True)
+    )
+
+
+def body(**overrides) -> dict:
+    data = {
+        "customer": "C-S2",
+        "channel": "phone",
+        "title": "外壳划痕",
+        "description": "20 of 500 housings scratched",
+        "category": "quality",
+    }
+    return data | overrides
+
+
+def test_a_clerk_registering_for_another_clerks_customer_is_not_told_its_name_or_region(api, org):
+    customer("C-S2", "foreign", owner=org["sales2"])
+    response = api("sales").post(URL, body(), content_type="application/json")
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["customer"] == "C-S2"
+    assert data["customer_name"] is None and data["region"] is None
+    assert "客户 C-S2" not in response.content.decode()
+    # The owner and anyone outside sales see both.
+    number = data["number"]
+    assert api("sales2").get(f"{URL}/{number}").json()["customer_name"] == "客户 C-S2"
+    mine = api("sales2").post(URL, body(), content_type="application/json").json()
+    assert (mine["customer_name"], mine["region"]) == ("客户 C-S2", "foreign")
+
+
+def test_the_staff_form_files_it_too_without_showing_the_customer(page, org):
+    customer("C-S2", owner=org["sales2"])
+    client = page("sales")
+    form = body(received_at="", severity="general")
+    response = client.post("/complaints/new/", form, follow=True)
+    assert response.status_code == 200
+    created = Complaint.objects.get()
+    assert created.customer.code == "C-S2"
+    assert response.redirect_chain[-1][0] == "/complaints/"
+    assert "客户 C-S2" not in response.content.decode()
+    assert created.number in response.content.decode()
+
+
+def test_refused_reads_of_a_complaint_are_logged_as_the_customers_are(api, page, org, theirs):
+    number = theirs.number
+    assert api("sales").get(f"{URL}/{number}").status_code == 403
+    assert api("sales").get(f"{URL}/{number}/actions").status_code == 403
+    assert page("sales").get(f"/complaints/{number}/").status_code == 403
+    photo = SimpleUploadedFile("a.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 50)
+    assert api("sales").post(f"{URL}/{number}/attachments", {"attachments": photo}).status_code == 403
+    assert denials(org["sales"]) == [
+        f"complaint {number}: api_read",
+        f"complaint {number}: api_read actions",
+        f"complaint {number}: view",
+        f"complaint {number}: upload",
+    ]
+    assert set(
+        CustomerAccessLog.objects.filter(action="denied").values_list("customer__code", flat=True)
+    ) == {"C-S2"}
+
+
+def test_refused_actions_are_logged_whether_the_record_or_the_step_refuses(api, page, org, theirs):
+    number = theirs.number
+    r = api("sales").post(f"{URL}/{number}/actions/assign", {}, content_type="application/json")
+    assert r.status_code == 403
+    r = page("sales").post(f"/complaints/work/{number}/act/assign/", {})
+    assert r.status_code == 302  # back to the page, with the refusal as a message
+    # A reader of the record who is not the step's owner: refused by the workflow, logged as well.
+    r = api("production").post(f"{URL}/{number}/actions/assign", {}, content_type="application/json")
+    assert r.status_code == 403
+    assert denials(org["sales"]) == [f"complaint {number}: action assign"] * 2
+    [row] = denials(org["production"])
+    assert row.startswith(f"complaint {number}: action assign: ")
+    theirs.refresh_from_db()
+    assert theirs.status == "registered"
+
+
+def test_the_administrator_is_told_that_the_role_not_the_department_stops_them(org, api):
+    c = complaint(org)
+    r = api("admin").post(f"{URL}/{c.number}/actions/assign", {}, content_type="application/json")
+    assert r.status_code == 403
+    detail = r.json()["detail"]
+    assert detail.startswith("Assign to quality may be taken by: GM office")
+    assert "administrator, a role that takes no part in the workflow" in detail
+
+
+@pytest.mark.parametrize(
+    ("user", "state", "action", "why"),
+    [
+        ("quality", "registered", "assign", "you are in Quality"),
+        (
+            "salesmgr",
+            "approval",
+            "approve",
+            "the loss amount needs the deputy GM or above; your highest role is Manager",
+        ),
+        ("qualitymgr", "registered", "assign", "you are in Quality"),
+    ],
+)
+def test_a_refusal_says_what_stops_this_user(org, user, state, action, why):
+    c = walk_to(org, complaint(org), state, loss="20000.00")
+    with pytest.raises(actions.Forbidden) as refused:
+        actions.perform(c.number, action, by=org[user], payload={})
+    assert refused.value.detail.endswith(why)
