@@ -51,10 +51,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_q",
     "kefu.core",
+    "kefu.flow",
     "kefu.customers",
     "kefu.complaints",
     "kefu.search",
 ]
+# A second, small record type of the case engine's tests (kefu/flow/tests/sample): only there.
+if "pytest" in sys.modules or os.environ.get("KEFU_SAMPLE_FLOW"):
+    INSTALLED_APPS.append("kefu.flow.tests.sample")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

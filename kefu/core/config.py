@@ -82,6 +82,17 @@ CASE_DAY_PRESETS: dict[str, dict[str, int]] = {
 }
 
 
+def register(defaults: dict[str, object], help_texts: dict[str, str] | None = None) -> None:
+    """Settings of a module above core (a flow's step durations), with their defaults; a key
+    registered already keeps its default."""
+    for key, value in defaults.items():
+        DEFAULTS.setdefault(key, value)
+    for key, text in (help_texts or {}).items():
+        if text:
+            HELP.setdefault(key, text)
+    invalidate()
+
+
 def get(key: str):
     from .models import Setting
 

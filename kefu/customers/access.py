@@ -41,6 +41,22 @@ def visible_customers(user) -> QuerySet[Customer]:
     return qs
 
 
+def restricted(user) -> bool:
+    """Whether ``user`` sees only some customers (a sales clerk, or someone in no department)."""
+    return not core_access.is_admin(user) and (
+        core_access.is_sales_only(user) or not core_access.memberships(user)
+    )
+
+
+def visible_customer_ids(user):
+    """The primary keys of the customers ``user`` may see, as a subquery; None when they see all."""
+    return visible_customers(user).values("pk") if restricted(user) else None
+
+
+def may_read_id(user, customer_id: int) -> bool:
+    return not restricted(user) or visible_customers(user).filter(pk=customer_id).exists()
+
+
 def may_read(user, customer: Customer) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
@@ -127,6 +143,17 @@ def log_refusal(user, customer: Customer | None, detail: str, *, request=None) -
     on a confidential record is logged, as ``access_customer`` logs its own). Call it where the
     refusal will not be rolled back: outside the refused change's transaction."""
     return _log(user, customer, AccessAction.DENIED, detail=detail, request=request)
+
+
+def log_refusal_id(user, customer_id: int | None, detail: str) -> CustomerAccessLog:
+    """``log_refusal`` by the customer's primary key (the case engine knows no more)."""
+    with transaction.atomic():
+        return CustomerAccessLog.objects.create(
+            user=user if getattr(user, "is_authenticated", False) else None,
+            customer_id=customer_id,
+            action=AccessAction.DENIED,
+            detail=detail[:300],
+        )
 
 
 def log_export(user, *, detail: str, count: int, request=None) -> CustomerAccessLog:

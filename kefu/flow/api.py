@@ -1,0 +1,364 @@
+"""The engine's API: the work list, reminder notices, lateness inquiries, and the action routes
+every record type mounts (``add_action_routes``). Parse, call the engine or a selector, return;
+errors are the typed ``KefuError``s (403 / 404 / 409 / 422), never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from kefu.core import pagination
+from kefu.core.errors import Invalid
+from kefu.core.workcalendar import WorkCalendar
+
+from . import clocks, engine, registry, selectors
+from .models import Kind
+from .spec import Flow
+
+router = Router(tags=["work"])
+
+
+def iso(moment):
+    return timezone.localtime(moment).isoformat() if moment is not None else None
+
+
+def username(user) -> str | None:
+    return user.username if user is not None else None
+
+
+def step_out(s, now, calendar) -> dict:
+    """A step as the API shows it; ``extended_days`` and ``remaining_workdays`` keep the complaint
+    contract's names (they are in the step's unit: working days for day clocks)."""
+    reading = clocks.read(s.due_at, s.done_at, now, s.unit, calendar)
+    return {
+        "id": s.pk,
+        "step": s.code,
+        "department": s.department.code,
+        "role": s.role,
+        "assignee": username(s.assignee) if s.assignee_id else None,
+        "started_at": iso(s.started_at),
+        "due_at": iso(s.due_at),
+        "done_at": iso(s.done_at),
+        "done_by": username(s.done_by) if s.done_by_id else None,
+        "clock": {"amount": s.allowed, "unit": s.unit},
+        "extended_days": s.extended,
+        "late": (s.done_at or now) > s.due_at,
+        "remaining_workdays": clocks.remaining_workdays(s.due_at, now, calendar)
+        if s.done_at is None and reading.unit == clocks.WORKDAYS
+        else None,
+        "remaining_hours": reading.remaining if s.done_at is None and reading.unit == clocks.HOURS else None,
+    }
+
+
+def steps_out(steps) -> list[dict]:
+    now = timezone.now()
+    cal = WorkCalendar.cached()
+    return [step_out(s, now, cal) for s in steps if s.kind == Kind.STEP]
+
+
+def case_out(steps) -> dict | None:
+    case = next((s for s in steps if s.kind == Kind.CASE), None)
+    if case is None:
+        return None
+    return {
+        "due_at": iso(case.due_at),
+        "done_at": iso(case.done_at),
+        "late": (case.done_at or timezone.now()) > case.due_at,
+    }
+
+
+def body(request) -> dict:
+    """The request body as a dict: JSON, or a form post."""
+    if not request.body.strip():
+        return {}
+    if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return {key: value for key, value in request.POST.items()}
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid(_("the body is not valid JSON"), field="body") from None
+    if not isinstance(data, dict):
+        raise Invalid(_("the body must be a JSON object"), field="body")
+    return data
+
+
+def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "number") -> None:
+    """Mount ``GET /{key}/actions`` and ``POST /{key}/actions/{action}`` of ``flow`` on ``router``.
+
+    ``render(record, steps, allowed, user, result=None)`` gives the record's workflow state as the
+    POST answers it (built from the action's result: no second read of the record).
+    """
+    schemas = {name: a.body.model_json_schema() for name, a in flow.actions.items()}
+
+    @router.post(
+        f"/{{{key_name}}}/actions/{{action}}",
+        summary="Take a workflow action",
+        description="The body fields per action are those of the state machine (docs/workflow.md). "
+        "403: not your department, role or authority; 409: not allowed in the current state (`allowed` "
+        "lists the actions that are); 422: a field is missing or invalid (`field` names it).",
+        openapi_extra={
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": {"oneOf": list(schemas.values())}}},
+            }
+        },
+        url_name=f"{flow.name}-act",
+    )
+    def take_action(request, action: str, **kwargs):
+        key = kwargs[key_name]
+        flow.get(action)
+        record = flow.lookup(request.user, key, what=f"action {action}", request=request)
+        result = engine.perform(record, action, by=request.user, data=body(request))
+        return render(result.record, result.steps, result.allowed, request.user, result=result)
+
+    @router.get(
+        f"/{{{key_name}}}/actions",
+        summary="The workflow actions the caller may take now",
+        url_name=f"{flow.name}-actions",
+    )
+    def my_actions(request, **kwargs):
+        key = kwargs[key_name]
+        record = flow.lookup(request.user, key, what="api_read actions", request=request)
+        steps = list(engine.steps_query(flow, record.pk))
+        sit = engine.situation(flow, record, steps)
+        allowed = flow.allowed(request.user, sit)
+        return {
+            key_name: flow.key(record),
+            "status": record.status,
+            "due_at": iso(record.due_at),
+            "current_step": {
+                "step": sit.step.code,
+                "department": sit.step.department.code,
+                "role": sit.step.role,
+                "due_at": iso(sit.step.due_at),
+            }
+            if sit.step
+            else None,
+            "allowed": allowed,
+            "actions": [
+                {"name": a, "label": flow.label_of(a), "fields": list(flow.actions[a].doc_fields())}
+                for a in allowed
+            ],
+        }
+
+
+# --- the work list ----------------------------------------------------------------------------------
+
+
+class WorkOut(Schema):
+    id: int
+    record_type: str
+    record: str
+    title: str
+    customer: str
+    step: str
+    step_label: str
+    department: str
+    role: str
+    assignee: str | None
+    started_at: str
+    due_at: str
+    clock: dict
+    late: bool
+    late_by: int
+    remaining: int | None
+    unit: str
+    url: str
+    action: str | None
+
+
+class WorkPage(Schema):
+    count: int
+    count_exact: bool
+    page: int
+    page_size: int
+    results: list[WorkOut]
+
+
+@router.get("/work", response=WorkPage, summary="My work: open steps of every record type, a page at a time")
+def work(
+    request,
+    scope: str = "department",
+    sort: str = "urgent",
+    record_type: str = "",
+    late: str = "",
+    page: int = 1,
+    page_size: int = 50,
+):
+    """``scope=mine``: only what waits for my decision or action; ``department``: my departments' open
+    steps. ``sort=urgent`` (earliest deadline first) or ``newest``."""
+    now = timezone.now()
+    filters = selectors.WorkFilters.parse(
+        {"scope": scope, "sort": sort, "record_type": record_type, "late": late}
+    )
+    result = pagination.paginate(selectors.work(request.user, filters, now=now), page, page_size)
+    rows = selectors.with_summaries(result.items)
+    cal = WorkCalendar.cached()
+    flows = registry.flows_by_name()
+    out = []
+    for s in rows:
+        reading = clocks.read(s.due_at, None, now, s.unit, cal)
+        flow = flows.get(s.record_type)
+        spec = flow.steps.get(s.code) if flow is not None else None
+        out.append(
+            {
+                "id": s.pk,
+                "record_type": s.record_type,
+                "record": s.record_key,
+                "title": s.summary.title if s.summary else "",
+                "customer": s.summary.customer if s.summary else "",
+                "step": s.code,
+                "step_label": engine.step_label(flow, s) if flow is not None else s.code,
+                "department": s.department.code,
+                "role": s.role,
+                "assignee": username(s.assignee) if s.assignee_id else None,
+                "started_at": iso(s.started_at),
+                "due_at": iso(s.due_at),
+                "clock": {"amount": s.allowed, "unit": s.unit},
+                "late": reading.late_by > 0,
+                "late_by": reading.late_by,
+                "remaining": reading.remaining,
+                "unit": reading.unit,
+                "url": s.url,
+                "action": spec.action if spec is not None and spec.action else None,
+            }
+        )
+    return result.as_api(out)
+
+
+# --- reminder notices and lateness inquiries ---------------------------------------------------------
+
+
+class ReminderOut(Schema):
+    id: int
+    record_type: str
+    record: str
+    complaint: str | None
+    step: str
+    department: str
+    level: int
+    step_due_at: str
+    issued_at: str
+    open: bool
+
+
+class ReminderPage(Schema):
+    count: int
+    count_exact: bool
+    page: int
+    page_size: int
+    results: list[ReminderOut]
+
+
+def _record_filter(complaint: str, record_type: str, record: str) -> tuple[str, str]:
+    """``complaint=N`` (the complaint contract) is ``record_type=complaint&record=N``."""
+    if complaint:
+        return "complaint", complaint
+    return record_type, record
+
+
+@router.get("/reminders", response=ReminderPage, summary="Reminder notices (催办单), a page at a time")
+def list_reminders(
+    request,
+    complaint: str = "",
+    record_type: str = "",
+    record: str = "",
+    department: str = "",
+    open: str = "",
+    page: int = 1,
+    page_size: int = 50,
+):
+    record_type, record = _record_filter(complaint, record_type, record)
+    qs = selectors.reminders(
+        request.user, record_type=record_type, record=record, department=department, open=open
+    )
+    result = pagination.paginate(qs, page, page_size)
+    return result.as_api(
+        [
+            {
+                "id": r.pk,
+                "record_type": r.record_type,
+                "record": r.step.record_key,
+                "complaint": r.step.record_key if r.record_type == "complaint" else None,
+                "step": r.step.code,
+                "department": r.department.code,
+                "level": r.level,
+                "step_due_at": iso(r.step_due_at),
+                "issued_at": iso(r.issued_at),
+                "open": r.step.done_at is None,
+            }
+            for r in result.items
+        ]
+    )
+
+
+class InquiryOut(Schema):
+    id: int
+    record_type: str
+    record: str
+    complaint: str | None
+    step: str
+    department: str
+    late_workdays: int
+    issued_at: str
+    answered_at: str | None
+    answered_by: str | None
+    reason: str
+
+
+class AnswerIn(Schema):
+    reason: str
+
+
+def inquiry_out(i) -> dict:
+    return {
+        "id": i.pk,
+        "record_type": i.record_type,
+        "record": i.step.record_key,
+        "complaint": i.step.record_key if i.record_type == "complaint" else None,
+        "step": i.step.code,
+        "department": i.department.code,
+        "late_workdays": i.late_workdays,
+        "issued_at": iso(i.issued_at),
+        "answered_at": iso(i.answered_at),
+        "answered_by": username(i.answered_by) if i.answered_by_id else None,
+        "reason": i.reason,
+    }
+
+
+class InquiryPage(Schema):
+    count: int
+    count_exact: bool
+    page: int
+    page_size: int
+    results: list[InquiryOut]
+
+
+@router.get(
+    "/lateness-inquiries", response=InquiryPage, summary="Lateness inquiries (治办单), a page at a time"
+)
+def list_inquiries(
+    request,
+    complaint: str = "",
+    record_type: str = "",
+    record: str = "",
+    department: str = "",
+    open: str = "",
+    page: int = 1,
+    page_size: int = 50,
+):
+    record_type, record = _record_filter(complaint, record_type, record)
+    qs = selectors.inquiries(
+        request.user, record_type=record_type, record=record, department=department, open=open
+    )
+    result = pagination.paginate(qs, page, page_size)
+    return result.as_api([inquiry_out(i) for i in result.items])
+
+
+@router.post("/lateness-inquiries/{pk}/answer", response=InquiryOut, summary="Answer a lateness inquiry")
+def answer(request, pk: int, payload: AnswerIn):
+    return inquiry_out(engine.answer_inquiry(pk, by=request.user, reason=payload.reason))
