@@ -74,7 +74,7 @@ def _empty_cache():
 
 PASSWORD = "kefu-test-pw"
 
-# username -> memberships; mirrors the demo users (kefu/core/demo.py)
+# username -> memberships; mirrors the demo users (kefu/demo/data.py)
 ORG = {
     "admin": [(D.GM_OFFICE, R.ADMIN)],
     "gm": [(D.GM_OFFICE, R.GM)],

@@ -9,7 +9,8 @@ indexes dropped and rebuilt) or ``COPY`` (PostgreSQL, secondary indexes and
 foreign-key triggers off during the load, rebuilt and ANALYZEd after). Rows
 look like the workflow's own: numbers ``YYYYMM-NNNN`` gap-free per month in
 Asia/Shanghai, ``NumberSequence`` at the last serial of each month, one
-``ComplaintStep`` per step reached, one ``AuditEvent`` per transition
+case-engine ``Step`` per step reached and one for the case deadline (closed with
+the complaint), one ``AuditEvent`` per transition
 (object_type "complaint", object_id = number). The data set is deterministic
 for a given seed and "now".
 """
@@ -205,6 +206,8 @@ def gen_chunk(args) -> tuple[list, list, list]:
         done_times = []
         for j, name in enumerate(path):
             _, _, dcode, days = STEP_INFO[name]
+            role = "deputy_gm" if name == "approval" else "clerk"
+            head = (cid, "complaint", number, customer_id, "step", name, dept[dcode], role)
             s_start = t
             due = s_start + days * DAY
             if j < n_done:
@@ -212,13 +215,13 @@ def gen_chunk(args) -> tuple[list, list, list]:
                 if is_open:
                     done = min(done, open_start)
                 by = choice(users_by_dept[dcode])
-                step_rows.append((cid, name, dept[dcode], by, ts(s_start), ts(due), ts(done), by, 0, "{}"))
+                step_rows.append((*head, by, ts(s_start), ts(due), "workdays", days, ts(done), by, 0, "{}"))
                 done_times.append((done, name, by))
                 t = done
             else:
                 s_start = open_start
                 due = s_start + days * DAY
-                step_rows.append((cid, name, dept[dcode], None, ts(s_start), ts(due), None, None, 0, "{}"))
+                step_rows.append((*head, None, ts(s_start), ts(due), "workdays", days, None, None, 0, "{}"))
                 step_due = due
         steps.extend(step_rows)
 
@@ -227,6 +230,11 @@ def gen_chunk(args) -> tuple[list, list, list]:
         supplier = choice(SUPPLIERS) if resp_code and rr() < 0.05 else ""
         proposed = "proposal" in path[:n_done]
         closed_at = t if not is_open else None
+        case_days = 20 if region == "foreign" else 15
+        steps.append(
+            (cid, "complaint", number, customer_id, "case", "case", dept["gm_office"], "clerk", None, ts(reg),
+             ts(reg + case_days * DAY), "days", case_days, ts(closed_at) if closed_at else None, None, 0, "{}")
+        )  # fmt: skip
         validity = (
             "not_established" if status == "not_established" else ("valid" if investigated else "pending")
         )
@@ -593,15 +601,22 @@ COMPLAINT_COLS = [
     "parent_id",
 ]
 STEP_COLS = [
-    "complaint_id",
-    "step",
+    "record_id",
+    "record_type",
+    "record_key",
+    "customer_id",
+    "kind",
+    "code",
     "department_id",
+    "role",
     "assignee_id",
     "started_at",
     "due_at",
+    "unit",
+    "allowed",
     "done_at",
     "done_by_id",
-    "extended_days",
+    "extended",
     "data",
 ]
 AUDIT_COLS = [
@@ -632,9 +647,10 @@ def generate(
     """Load the data set into the default database (which must hold no complaints yet)."""
     from django.db import connection, transaction
 
-    from kefu.complaints.models import Complaint, ComplaintStep
+    from kefu.complaints.models import Complaint
     from kefu.core.models import AuditEvent, NumberSequence
     from kefu.customers.models import Customer
+    from kefu.flow.models import Step
 
     log = progress or (lambda msg: None)
     if Complaint.objects.exists():
@@ -659,7 +675,7 @@ def generate(
     tables = [
         Customer._meta.db_table,
         Complaint._meta.db_table,
-        ComplaintStep._meta.db_table,
+        Step._meta.db_table,
         AuditEvent._meta.db_table,
     ]
     counts = {"customers": customers, "complaints": n, "steps": 0, "audit_events": 0, "open": open_n}
@@ -688,7 +704,7 @@ def generate(
             user_labels=labels,
         )
         c_cols, c_extra = _model_columns(Complaint, COMPLAINT_COLS, connection)
-        s_cols, s_extra = _model_columns(ComplaintStep, STEP_COLS, connection)
+        s_cols, s_extra = _model_columns(Step, STEP_COLS, connection)
         a_cols, a_extra = _model_columns(AuditEvent, AUDIT_COLS, connection)
         jobs = (
             (
@@ -709,7 +725,7 @@ def generate(
             for c_rows, s_rows, a_rows in results:
                 loader.begin()
                 loader.insert(Complaint._meta.db_table, c_cols, c_rows, c_extra)
-                loader.insert(ComplaintStep._meta.db_table, s_cols, s_rows, s_extra)
+                loader.insert(Step._meta.db_table, s_cols, s_rows, s_extra)
                 loader.insert(AuditEvent._meta.db_table, a_cols, a_rows, a_extra)
                 loader.commit()
                 done += len(c_rows)

@@ -58,14 +58,14 @@ def not_found(request, exc):
 
 def _register_routers() -> None:
     from kefu.complaints.api import router as complaints_router
-    from kefu.complaints.api_workflow import router as workflow_router
     from kefu.core.api import router as core_router
     from kefu.customers.api import router as customers_router
+    from kefu.flow.api import router as work_router
 
     api.add_router("/calendar", core_router)
     api.add_router("/customers", customers_router)
-    api.add_router("/complaints", complaints_router)
-    api.add_router("", workflow_router)  # /complaints/{number}/actions, /reminders, /lateness-inquiries
+    api.add_router("/complaints", complaints_router)  # with /{number}/actions of the case engine
+    api.add_router("", work_router)  # /work, /reminders, /lateness-inquiries of every record type
 
 
 _register_routers()

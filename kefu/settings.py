@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kefu.customers",
     "kefu.complaints",
     "kefu.search",
+    "kefu.demo",
 ]
 # A second, small record type of the case engine's tests (kefu/flow/tests/sample): only there.
 if "pytest" in sys.modules or os.environ.get("KEFU_SAMPLE_FLOW"):
@@ -87,7 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "kefu.core.context_processors.kefu",
-                "kefu.complaints.views_workflow.work_badge",
+                "kefu.flow.views.work_badge",
             ],
         },
     },

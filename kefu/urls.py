@@ -8,7 +8,7 @@ from kefu.api import api
 urlpatterns = [
     path("", include("kefu.core.urls")),
     path("customers/", include("kefu.customers.urls")),
-    path("complaints/work/", include("kefu.complaints.urls_workflow")),
+    path("work/", include("kefu.flow.urls")),
     path("complaints/", include("kefu.complaints.urls")),
     path("public/", include("kefu.complaints.public_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

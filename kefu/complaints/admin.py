@@ -1,14 +1,6 @@
 from django.contrib import admin
 
-from .models import Attachment, Complaint, ComplaintStep
-
-
-class StepInline(admin.TabularInline):
-    model = ComplaintStep
-    extra = 0
-    fields = ["step", "department", "assignee", "started_at", "due_at", "done_at", "extended_days"]
-    readonly_fields = fields
-    can_delete = False
+from .models import Attachment, Complaint
 
 
 class AttachmentInline(admin.TabularInline):
@@ -50,7 +42,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         "acknowledged_at",
         "answer_by",
     ]
-    inlines = [StepInline, AttachmentInline]
+    inlines = [AttachmentInline]  # its steps: Case engine -> Steps, filtered by record
     date_hierarchy = "registered_at"
 
     def has_delete_permission(self, request, obj=None):

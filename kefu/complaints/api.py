@@ -10,9 +10,11 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from kefu.core.errors import Invalid
+from kefu.flow import api as flow_api
 
 from . import selectors, services
 from .schemas import AttachmentOut, ComplaintIn, ComplaintListOut, ComplaintOut, ComplaintSummaryOut, local
+from .workflow import FLOW
 
 router = Router(tags=["complaints"])
 
@@ -54,7 +56,7 @@ def _detail(detail: selectors.ComplaintDetail) -> dict:
         loss_amount=str(c.loss_amount) if c.loss_amount is not None else None,
         steps=[
             {
-                "step": s.step,
+                "step": s.code,
                 "department": s.department.code,
                 "assignee": s.assignee.username if s.assignee else None,
                 "started_at": local(s.started_at),
@@ -127,13 +129,7 @@ def list_complaints(
         }
     )
     result = selectors.paginate(selectors.complaint_list(request.user, filters), page, page_size)
-    return {
-        "count": result.count,
-        "count_exact": result.count_exact,
-        "page": result.number,
-        "page_size": result.page_size,
-        "results": [ComplaintSummaryOut.from_complaint(c) for c in result.items],
-    }
+    return result.as_api([ComplaintSummaryOut.from_complaint(c) for c in result.items])
 
 
 @router.get("/{number}", response=ComplaintOut, summary="One complaint with steps, history and links")
@@ -148,3 +144,38 @@ def add_attachments(request, number: str, attachments: File[list[UploadedFile]])
         raise Invalid(_("choose at least one file"), field="attachments")
     added = services.add_attachment(complaint, list(attachments), by=request.user)
     return Status(201, [_attachment(number, a) for a in added])
+
+
+# --- the workflow actions: POST /complaints/{number}/actions/{action}, GET .../actions ---------------
+
+
+def state_out(complaint, steps, allowed, user, *, result=None) -> dict:
+    """The complaint's workflow state after an action, from the action's result (no second read)."""
+    iso = flow_api.iso
+    out = {
+        "number": complaint.number,
+        "status": complaint.status,
+        "due_at": iso(complaint.due_at),
+        "case_due_at": iso(complaint.case_due_at),
+        "closed_at": iso(complaint.closed_at),
+        "validity": complaint.validity,
+        "responsible_department": complaint.responsible_department.code
+        if complaint.responsible_department_id
+        else None,
+        "supplier": complaint.supplier,
+        "needs_rd": complaint.needs_rd,
+        "handling": complaint.handling,
+        "loss_amount": str(complaint.loss_amount) if complaint.loss_amount is not None else None,
+        "steps": flow_api.steps_out(steps),
+        "case": flow_api.case_out(steps),
+        "allowed_actions": allowed,
+        "links": {"parent": complaint.parent.number if complaint.parent_id else None},
+    }
+    if result is not None:
+        out["action"] = result.action
+        out["from_status"] = result.from_state
+        out["followup"] = result.followup.number if result.followup else None
+    return out
+
+
+flow_api.add_action_routes(router, FLOW, render=state_out)

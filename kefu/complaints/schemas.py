@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Annotated
 
 from django.utils import timezone
 from ninja import Schema
-from pydantic import Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
+
+from .choices import CustomerRequest
 
 
 def local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -142,3 +146,69 @@ class ComplaintOut(ComplaintSummaryOut):
     history: list[HistoryOut] = []
     links: LinksOut
     attachments: list[AttachmentOut] = []
+
+
+# --- the bodies of the workflow actions (kefu/complaints/workflow.py; docs/workflow.md) -------------
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+OptText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+def _joined(value):
+    """A list of names (operators, attendees) as one text, as the paper form writes them."""
+    return "、".join(str(v) for v in value) if isinstance(value, list) else value
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: OptText = ""
+
+
+class AssignIn(ActionIn):
+    assignee: Short = Field("", description="username of the quality member who investigates (optional)")
+
+
+class InvestigationIn(ActionIn):
+    cause: Text
+    valid: bool
+    needs_rd: bool = False
+    responsible_department: Short = Field("", description="department code; required when valid")
+    supplier: Short = ""
+
+
+class CountermeasureIn(ActionIn):
+    analysis: Text
+    action: Text
+    unit: Short = ""
+    shift: Short = ""
+    operators: Short = ""
+    production_date: dt.date | None = None
+
+    @field_validator("operators", mode="before")
+    @classmethod
+    def _operators(cls, value):
+        return _joined(value)
+
+
+class RdOpinionIn(ActionIn):
+    opinion: Text
+
+
+class ProposalIn(ActionIn):
+    handling: CustomerRequest
+    loss_amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+    customer_position: OptText = ""
+
+
+class SynthesisIn(ActionIn):
+    opinion: Text
+
+
+class SendBackIn(ActionIn):
+    note: Text
+
+
+class ReplyIn(ActionIn):
+    letter: Text
+    customer_accepts: bool

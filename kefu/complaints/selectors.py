@@ -9,31 +9,24 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from kefu.core.access import is_admin, is_sales_only, memberships
 from kefu.core.audit import events_for
 from kefu.core.db import rows
 from kefu.core.errors import Forbidden, Invalid, NotFound
+from kefu.core.filters import parse_bool, parse_choice, parse_day
+from kefu.core.pagination import DEFAULT_PAGE_SIZE, PageOf, paginate
 from kefu.customers.access import log_refusal, may_read, visible_customers
+from kefu.flow.models import Extension, Inquiry, Meeting, Memo, Reminder, Step
+from kefu.flow.selectors import CaseRecords
 
 from . import deadlines
 from .choices import OPEN_STATES, Category, Severity, Status
-from .models import (
-    Attachment,
-    Complaint,
-    ComplaintStep,
-    CustomerReply,
-    ExtensionRequest,
-    LatenessInquiry,
-    MeetingDecision,
-    Memo,
-    ReminderNotice,
-)
+from .models import Attachment, Complaint, CustomerReply
 from .search import apply_text_search
 
-DEFAULT_PAGE_SIZE = 50
+__all__ = ["DEFAULT_PAGE_SIZE", "PageOf", "paginate"]  # the list's page, from kefu.core.pagination
 
 # What a list row shows (the page's table and the API's ComplaintSummaryOut): a
 # list reads these columns only, not the description and the other 25 columns.
@@ -65,42 +58,6 @@ def can_see(user, complaint: Complaint) -> bool:
 # --- filters ------------------------------------------------------------------
 
 
-def _parse_bool(value, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"", "0", "false", "no", "off"}:
-        return False
-    raise Invalid(_("expected true or false"), field=name)
-
-
-def _parse_day(value, name: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        day = parse_date(str(value).strip())
-    except ValueError:
-        day = None
-    if day is None:
-        raise Invalid(_("expected a date YYYY-MM-DD"), field=name)
-    return day
-
-
-def _parse_choice(value, choices, name: str) -> str:
-    value = (value or "").strip()
-    if value and value not in choices.values:
-        raise Invalid(
-            _("unknown value %(value)r; choose one of %(choices)s")
-            % {"value": value, "choices": ", ".join(choices.values)},
-            field=name,
-        )
-    return value
-
-
 @dataclass(frozen=True)
 class ComplaintFilters:
     """The list filters shared by the page, the API and exports."""
@@ -123,14 +80,14 @@ class ComplaintFilters:
             return "" if value is None else value
 
         filters = cls(
-            status=_parse_choice(get("status"), Status, "status"),
+            status=parse_choice(get("status"), Status, "status"),
             customer=str(get("customer")).strip()[:32],
-            category=_parse_choice(get("category"), Category, "category"),
-            severity=_parse_choice(get("severity"), Severity, "severity"),
-            overdue=_parse_bool(get("overdue"), "overdue"),
+            category=parse_choice(get("category"), Category, "category"),
+            severity=parse_choice(get("severity"), Severity, "severity"),
+            overdue=bool(parse_bool(get("overdue"), "overdue")),
             q=str(get("q")).strip()[:200],
-            received_from=_parse_day(data.get("received_from"), "received_from"),
-            received_to=_parse_day(data.get("received_to"), "received_to"),
+            received_from=parse_day(data.get("received_from"), "received_from"),
+            received_to=parse_day(data.get("received_to"), "received_to"),
         )
         if filters.received_from and filters.received_to and filters.received_from > filters.received_to:
             raise Invalid(_("must not be before received_from"), field="received_to")
@@ -187,84 +144,14 @@ def mark_lateness(complaints, now: dt.datetime) -> list:
     return rows
 
 
-# --- pagination ---------------------------------------------------------------
-
-
-@dataclass
-class PageOf:
-    items: list
-    count: int
-    number: int
-    page_size: int
-    count_exact: bool = True  # False: there are more than ``count`` (COUNT_CAP) matches
-
-    @property
-    def num_pages(self) -> int:
-        pages = max(1, -(-self.count // self.page_size))
-        return pages if self.count_exact else max(pages, self.number + int(self.has_next))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        if not self.count_exact:
-            return len(self.items) == self.page_size
-        return self.number < self.num_pages
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-
-def _int_param(value, name: str, default: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Invalid(_("expected a whole number"), field=name) from None
-
-
-# Counting every match of a broad filter over a million rows costs more than the
-# page itself; beyond this many the list says "more than 10,000" instead.
-COUNT_CAP = 10_000
-
-
-def paginate(qs: QuerySet, page=1, page_size=DEFAULT_PAGE_SIZE) -> PageOf:
-    """One capped COUNT and one slice. A page past the end is empty, not an error."""
-    number = _int_param(page, "page", 1)
-    size = _int_param(page_size, "page_size", DEFAULT_PAGE_SIZE)
-    if number < 1:
-        raise Invalid(_("must be 1 or more"), field="page")
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise Invalid(_("must be between 1 and %(n)d") % {"n": MAX_PAGE_SIZE}, field="page_size")
-    counted = qs.order_by()[: COUNT_CAP + 1].count()
-    exact = counted <= COUNT_CAP
-    count = min(counted, COUNT_CAP)
-    offset = (number - 1) * size
-    items = list(qs[offset : offset + size]) if offset < count or not exact else []
-    return PageOf(items=items, count=count, number=number, page_size=size, count_exact=exact)
-
-
 # --- detail -------------------------------------------------------------------
 
 
 @dataclass
-class CaseRecords:
-    """What the workflow panel lists besides the steps: the case's notices, forms and replies."""
+class ComplaintRecords(CaseRecords):
+    """What the workflow panel lists besides the steps: the engine's rows and the letters."""
 
-    reminders: list
-    inquiries: list
-    memos: list
-    extensions: list
-    meetings: list
-    replies: list
+    replies: list = field(default_factory=list)
 
 
 @dataclass
@@ -274,7 +161,8 @@ class ComplaintDetail:
     attachments: list = field(default_factory=list)
     history: list = field(default_factory=list)
     followups: list = field(default_factory=list)
-    records: CaseRecords | None = None  # read when asked for (the page's workflow panel)
+    records: ComplaintRecords | None = None  # read when asked for (the page's workflow panel)
+    rows: list = field(default_factory=list)  # every engine row of the case: its steps and its case deadline
 
 
 def refuse(user, complaint: Complaint, what: str, *, request=None) -> Forbidden:
@@ -303,9 +191,12 @@ _COMPLAINT = rows.Prepared(
         "customer", "registered_by", "responsible_department", "parent"
     ).filter(number=number)[:1]
 )
+# The engine's rows of one complaint: two filter() calls keep the parameters in this order.
 _STEPS = rows.Prepared(
-    lambda pk: ComplaintStep.objects.select_related("department", "assignee", "done_by").filter(
-        complaint_id=pk
+    lambda record_type, pk: (
+        Step.objects.select_related("department", "co_department", "assignee", "done_by")
+        .filter(record_type=record_type)
+        .filter(record_id=pk)
     )
 )
 _LINKED = {
@@ -316,43 +207,49 @@ _LINKED = {
         lambda pk: Complaint.objects.only("id", "number", "parent_id", "status", "title").filter(parent_id=pk)
     ),
 }
-_RECORDS = {
-    "reminders": rows.Prepared(
-        lambda pk: ReminderNotice.objects.select_related("department", "step").filter(complaint_id=pk)
-    ),
-    "inquiries": rows.Prepared(
-        lambda pk: LatenessInquiry.objects.select_related("step", "department", "answered_by").filter(
-            complaint_id=pk
+
+
+def _engine(model, *related):
+    """One of the case engine's tables, for one record: (record type, id)."""
+    return rows.Prepared(
+        lambda record_type, pk: (
+            model.objects.select_related(*related).filter(record_type=record_type).filter(record_id=pk)
         )
-    ),
-    "memos": rows.Prepared(
-        lambda pk: Memo.objects.select_related("department", "by").filter(complaint_id=pk)
-    ),
-    "extensions": rows.Prepared(
-        lambda pk: ExtensionRequest.objects.select_related("step", "requested_by", "decided_by").filter(
-            complaint_id=pk
-        )
-    ),
-    "meetings": rows.Prepared(
-        lambda pk: MeetingDecision.objects.select_related("recorded_by").filter(complaint_id=pk)
-    ),
+    )
+
+
+# The panel's records: the engine's (keyed by record type and id) and the letters (by complaint).
+_ENGINE = {
+    "reminders": _engine(Reminder, "department", "step"),
+    "inquiries": _engine(Inquiry, "step", "department", "answered_by"),
+    "memos": _engine(Memo, "department", "by"),
+    "extensions": _engine(Extension, "step", "requested_by", "decided_by"),
+    "meetings": _engine(Meeting, "recorded_by"),
+}
+_LETTERS = {
     "replies": rows.Prepared(
         lambda pk: CustomerReply.objects.select_related("recorded_by", "followup").filter(complaint_id=pk)
     ),
 }
-# Most of a case's related lists are empty (no attachment, memo, extension ...):
-# one query says which have rows, and only those are read.
+# Most of a case's related lists are empty (no attachment, memo, extension ...): one query says
+# which of the complaint's have rows and one which of the engine's, and only those are read.
 
 
 def _probe(queries: dict[str, rows.Prepared]) -> rows.Probe:
     return rows.Probe({name: query.build for name, query in queries.items()})
 
 
-_PRESENT, _PRESENT_LINKED, _PRESENT_RECORDS = _probe(_LINKED | _RECORDS), _probe(_LINKED), _probe(_RECORDS)
+_PRESENT_OWN, _PRESENT_LINKED = _probe(_LINKED | _LETTERS), _probe(_LINKED)
+_PRESENT_ENGINE, _PRESENT_LETTERS = _probe(_ENGINE), _probe(_LETTERS)
 
 
-def _read(queries: dict, pk: int, present: set[str]) -> dict[str, list]:
-    return {name: query.all(pk) if name in present else [] for name, query in queries.items()}
+def _read(queries: dict, params: tuple, present: set[str]) -> dict[str, list]:
+    return {name: query.all(*params) if name in present else [] for name, query in queries.items()}
+
+
+def _records(pk: int, own: set[str]) -> ComplaintRecords:
+    engine = _PRESENT_ENGINE("complaint", pk)
+    return ComplaintRecords(**_read(_ENGINE, ("complaint", pk), engine), **_read(_LETTERS, (pk,), own))
 
 
 def load_detail(number: str, *, records: bool = False) -> ComplaintDetail:
@@ -362,24 +259,26 @@ def load_detail(number: str, *, records: bool = False) -> ComplaintDetail:
     if complaint is None:
         raise NotFound(_("no complaint %(number)s") % {"number": number})
     pk = complaint.pk
-    present = (_PRESENT if records else _PRESENT_LINKED)(pk)
+    own = (_PRESENT_OWN if records else _PRESENT_LINKED)(pk)
+    engine_rows = _STEPS.all("complaint", pk)
     return ComplaintDetail(
         complaint=complaint,
-        steps=_STEPS.all(pk),
+        steps=[s for s in engine_rows if not s.is_case],
+        rows=engine_rows,
         history=events_for("complaint", complaint.number),
-        **_read(_LINKED, pk, present),
-        records=CaseRecords(**_read(_RECORDS, pk, present)) if records else None,
+        **_read(_LINKED, (pk,), own),
+        records=_records(pk, own) if records else None,
     )
 
 
-def steps_of(complaint: Complaint) -> list[ComplaintStep]:
-    """The case's steps in order, with department, assignee and who completed them."""
-    return _STEPS.all(complaint.pk)
+def steps_of(complaint: Complaint) -> list[Step]:
+    """The case's steps in order (not its case deadline), with department, assignee and who completed them."""
+    return [s for s in _STEPS.all("complaint", complaint.pk) if not s.is_case]
 
 
-def case_records(complaint: Complaint) -> CaseRecords:
+def case_records(complaint: Complaint) -> ComplaintRecords:
     """The case's records in each model's order (reminders and inquiries newest first)."""
-    return CaseRecords(**_read(_RECORDS, complaint.pk, _PRESENT_RECORDS(complaint.pk)))
+    return _records(complaint.pk, _PRESENT_LETTERS(complaint.pk))
 
 
 def complaint_detail(

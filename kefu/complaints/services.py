@@ -1,4 +1,5 @@
-"""Complaint intake: the only place that writes complaints outside the workflow (M3).
+"""Complaint services: the intake (M3), re-linking, the public form, and what each workflow action
+changes besides its steps (``apply_*``, called by the case engine inside its transaction; M4).
 
 One function per user action; each runs in one transaction that writes the
 change and its audit rows. Files written during a transaction that fails are
@@ -20,19 +21,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.core import audit, config, numbering, org
+from kefu.core import access, audit, config, numbering
 from kefu.core.choices import DepartmentCode
 from kefu.core.db import rows
-from kefu.core.errors import Invalid, KefuError
-from kefu.core.models import Department
+from kefu.core.errors import Invalid, KefuError, NotFound
 from kefu.core.workcalendar import WorkCalendar
 from kefu.customers.choices import Region
 from kefu.customers.models import Customer
+from kefu.flow import engine, registry
+from kefu.flow.models import Step
 
 from . import attachments as files
 from . import deadlines
-from .choices import Category, Channel, CustomerRequest, Severity, Status, Step
-from .models import Attachment, Complaint, ComplaintStep
+from .choices import Category, Channel, CustomerRequest, Severity, Status, Validity
+from .models import Attachment, Complaint, CustomerReply
+
+D = DepartmentCode
 
 MAX_QUANTITY = 2_147_483_647  # PositiveIntegerField on PostgreSQL
 HOLDING_CUSTOMER_CODE = "WEB-UNMATCHED"
@@ -101,10 +105,6 @@ def _customer(customer) -> Customer:
     if found is None:
         raise Invalid(_("unknown customer %(code)r") % {"code": code}, field="customer")
     return found
-
-
-def _gm_office() -> Department:
-    return org.department(DepartmentCode.GM_OFFICE)
 
 
 def period_of(moment: dt.datetime) -> int:
@@ -242,10 +242,10 @@ def register_complaint(
 
     # All that needs no number is built before the transaction: the writer lock (SQLite)
     # and the counter row lock (PostgreSQL) are held from the serial to the commit.
-    complaint, step = _prepare(by=by, customer=customer, now=now, fields=fields)
+    complaint, steps = _prepare(by=by, customer=customer, now=now, fields=fields)
 
     def write(written: files.WrittenFiles) -> Complaint:
-        return _create(complaint, step, by=by, now=now, checked=checked, written=written)
+        return _create(complaint, steps, by=by, now=now, checked=checked, written=written)
 
     return _atomic_with_files(write)
 
@@ -255,15 +255,14 @@ class Registration:
     """What ``register_complaint`` wrote besides the complaint (``complaint.registration``),
     so the API answers the POST without reading it all back."""
 
-    steps: list[ComplaintStep]
+    steps: list[Step]
     attachments: list[Attachment]
     history: list
 
 
-def _prepare(*, by, customer: Customer, now: dt.datetime, fields: dict) -> tuple[Complaint, ComplaintStep]:
-    """The unsaved complaint (without its number) and its first step."""
+def _prepare(*, by, customer: Customer, now: dt.datetime, fields: dict) -> tuple[Complaint, list[Step]]:
+    """The unsaved complaint (without its number), its case deadline and its first step."""
     cfg = config.snapshot()
-    step_due = deadlines.step_due(Step.ASSIGN, now, fields["severity"], cfg, WorkCalendar.cached())
     complaint = Complaint(
         period=period_of(now),
         customer=customer,
@@ -271,25 +270,27 @@ def _prepare(*, by, customer: Customer, now: dt.datetime, fields: dict) -> tuple
         registered_at=now,
         registered_by=by if by is not None and by.is_authenticated else None,
         status=Status.REGISTERED,
-        due_at=step_due,
-        case_due_at=deadlines.case_due(now, customer.region, cfg),
         acknowledged_at=now,
         answer_by=deadlines.answer_by(now, customer.region, cfg),
         **fields,
     )
-    step = ComplaintStep(step=Step.ASSIGN, department=_gm_office(), started_at=now, due_at=step_due)
-    return complaint, step
+    steps = engine.start_steps(
+        registry.get("complaint"), complaint, now=now, settings=cfg, calendar=WorkCalendar.cached()
+    )
+    complaint.case_due_at = steps[0].due_at
+    complaint.due_at = steps[-1].due_at
+    return complaint, steps
 
 
-def _create(
-    complaint: Complaint, step: ComplaintStep, *, by, now: dt.datetime, checked, written
-) -> Complaint:
+def _create(complaint: Complaint, steps: list[Step], *, by, now: dt.datetime, checked, written) -> Complaint:
     complaint.serial = numbering.next_serial(f"complaint:{complaint.period}")
     complaint.number = format_number(complaint.period, complaint.serial)
     # Precompiled INSERTs (kefu.core.db.rows): this is the intake's hot path (issue 5).
     rows.insert([complaint])
-    step.complaint = complaint
-    rows.insert([step])
+    for step in steps:
+        step.record_id = complaint.pk
+        step.record_key = complaint.number
+    rows.insert(steps)  # the case deadline and the first step in one statement
     stored = [_store(complaint, item, by=by, now=now, written=written) for item in checked]
     history = audit.record_many(
         [
@@ -310,7 +311,9 @@ def _create(
             ),
         ]
     )
-    complaint.registration = Registration(steps=[step], attachments=stored, history=history)
+    complaint.registration = Registration(
+        steps=[s for s in steps if not s.is_case], attachments=stored, history=history
+    )
     return complaint
 
 
@@ -348,6 +351,7 @@ def reassign_customer(complaint: Complaint, customer, by) -> Complaint:
     locked.customer = customer
     locked.region = customer.region
     locked.save(update_fields=["customer", "region"])
+    engine.relink(registry.get("complaint"), locked, customer.pk)  # who may see its steps follows (R1.2)
     audit.record(locked, "reassign_customer", by=by, data={"from": old.code, "to": customer.code})
     return locked
 
@@ -473,3 +477,117 @@ def submit_public_complaint(
             submitter_ip=submitter_ip,
             attachments=attachments,
         )
+
+
+# --- the workflow actions (kefu/complaints/workflow.py) --------------------------------------------
+
+
+def take_action(number: str, action: str, *, by, payload: dict | None = None, now: dt.datetime | None = None):
+    """Take a workflow action on the complaint ``number`` (no access check: the callers have made it)."""
+    complaint = Complaint.objects.filter(number=number).first()
+    if complaint is None:
+        raise NotFound(_("no complaint %(number)s") % {"number": number}, field="number")
+    return engine.perform(complaint, action, by=by, data=payload, now=now)
+
+
+def apply_assign(ctx) -> None:
+    """The GM office sends the case to quality, optionally to a named investigator (002 篇4 第九条(三))."""
+    if ctx.data.assignee:
+        ctx.next_assignee = _member(ctx.data.assignee, D.QUALITY)
+
+
+def _member(username: str, department: str):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None or not access.in_department(user, department):
+        raise Invalid(
+            _("%(user)r is not a member of %(dept)s") % {"user": username, "dept": department},
+            field="assignee",
+        )
+    return user
+
+
+def apply_investigation(ctx) -> None:
+    """Quality finds the cause and, for a valid complaint, the responsible department (002 篇4 第九条(二)(三))."""
+    d = ctx.data
+    if not d.valid:
+        ctx.set(validity=Validity.NOT_ESTABLISHED, needs_rd=False)
+        return
+    if not d.responsible_department:
+        raise Invalid(
+            _("name the responsible department of a valid complaint"), field="responsible_department"
+        )
+    if d.responsible_department not in D.values:
+        raise Invalid(
+            _("unknown department %(code)r; choose one of %(codes)s")
+            % {"code": d.responsible_department, "codes": ", ".join(D.values)},
+            field="responsible_department",
+        )
+    from kefu.core import org
+
+    ctx.set(
+        validity=Validity.VALID,
+        needs_rd=d.needs_rd,
+        responsible_department=org.department(d.responsible_department),
+        supplier=d.supplier,
+    )
+
+
+def apply_proposal(ctx) -> None:
+    """Sales proposes the handling and the loss; its manager is told to review (002 篇4 第九条(四))."""
+    from kefu.core.choices import Role
+
+    d = ctx.data
+    ctx.set(handling=d.handling.value, loss_amount=d.loss_amount)
+    ctx.notify(
+        "proposal_review",
+        _("Proposal to review"),
+        _("Handling: %(handling)s, loss amount %(amount)s.\n%(position)s")
+        % {"handling": d.handling.label, "amount": d.loss_amount, "position": d.customer_position},
+        departments=[D.SALES],
+        min_role=Role.MANAGER,
+    )
+
+
+def apply_approve(ctx) -> None:
+    """Recorded with the level that decided (R1.3)."""
+    from .workflow import required_authority
+
+    level = required_authority(ctx.record.loss_amount, ctx.settings)
+    ctx.step.data = {**(ctx.step.data or {}), "authority": level}
+
+
+def apply_reply(ctx) -> None:
+    """The letter is its own record (R1.4); not accepted -> a new linked complaint (R4.1, 第九条(八))."""
+    d = ctx.data
+    c = ctx.record
+    reply = CustomerReply.objects.create(
+        complaint=c,
+        letter=d.letter,
+        customer_accepts=d.customer_accepts,
+        recorded_by=ctx.by,
+        recorded_at=ctx.now,
+    )
+    ctx.created = reply
+    if d.customer_accepts:
+        return
+    followup = register_complaint(
+        by=ctx.by,
+        customer=c.customer,
+        channel=c.channel,
+        title=(_("Not accepted: %(title)s") % {"title": c.title})[:200],
+        description=_("The customer did not accept the outcome of %(number)s.\n\n%(note)s\n\n%(description)s")
+        % {"number": c.number, "note": d.note, "description": c.description},
+        category=c.category,
+        severity=c.severity,
+        received_at=ctx.now,
+        now=ctx.now,
+        order_no=c.order_no,
+        part_no=c.part_no,
+        customer_request=c.customer_request,
+        parent=c,
+    )
+    reply.followup = followup
+    reply.save(update_fields=["followup"])
+    ctx.followup = followup

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from kefu.core.access import is_sales_only
 from kefu.core.errors import Forbidden, Invalid, KefuError, NotFound
 from kefu.customers.access import visible_customers
+from kefu.flow import engine
 
 from . import attachments as files
 from . import selectors, services
@@ -31,6 +32,7 @@ from .forms import (
     ReassignCustomerForm,
 )
 from .models import Complaint
+from .workflow import FLOW
 
 CUSTOMER_OPTIONS_LIMIT = 20
 
@@ -123,12 +125,16 @@ def complaint_detail(request, number: str):
     may_relink = not is_sales_only(request.user)
     now = timezone.now()
     selectors.mark_lateness([detail.complaint], now)
+    for step in detail.steps:
+        step.label = engine.step_label(FLOW, step)
     return render(
         request,
         "complaints/complaint_detail.html",
         {
             "complaint": detail.complaint,
             "detail": detail,
+            # the workflow panel shows what this page has read already
+            "workflow": {"steps": detail.rows, "records": detail.records},
             "now": now,
             "attachment_form": AttachmentForm(),
             "reassign_form": ReassignCustomerForm() if may_relink else None,

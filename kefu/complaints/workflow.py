@@ -1,47 +1,36 @@
-"""The complaint state machine as data (STYLE 2; SPEC M4; 002 篇4 第九条).
+"""The complaint's flow as data for the case engine (STYLE 2; SPEC M4; 002 篇4 第九条).
 
-``ACTIONS`` is the whole table: for each action the states it may be taken
-in, who may take it, the next state and step (possibly decided by what was
-submitted), and the body fields. ``require`` refuses an action with
-``Conflict`` (409, naming the allowed actions) or ``Forbidden`` (403);
-``actions.py`` applies it; ``kefu workflow-doc`` prints the table to
-``docs/workflow.md``. Nothing here writes to the database.
+``FLOW`` is the whole table: the states, the steps with their owners and clocks
+(settings ``due.complaint.<step>``, the seed's wording as default), the case
+deadline (15 / 20 calendar days, 002 篇4 第十条), and for each action the
+states it may be taken in, who may take it, the next state and step (possibly
+decided by what was submitted), its body and what it changes besides the steps
+(``services.apply_*``). ``kefu.flow.engine.perform`` takes the actions;
+``kefu workflow_doc`` prints the table to ``docs/workflow.md``. Nothing here
+writes to the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop, pgettext
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from kefu.core import access
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
-from kefu.core.errors import Conflict, Forbidden, NotFound
+from kefu.flow import engine
+from kefu.flow import forms as inputs
+from kefu.flow.spec import Action, CaseSpec, Flow, Guard, Input, Outcome, StepSpec, Summary, Who
 
-from .choices import OPEN_STATES, Severity, Status, Step
+from . import schemas, services
+from .choices import CLOSED_STATES, OPEN_STATES, CustomerRequest, Severity, Status, Step
 
 D = DepartmentCode
 S = Status
 
-# --- who owns each step ------------------------------------------------------
-
-# Fixed owner department per step; ``None``: decided by the case (the
-# responsible department of the investigation, or the approver's level).
-STEP_DEPARTMENT: dict[str, str | None] = {
-    Step.ASSIGN: D.GM_OFFICE,
-    Step.INVESTIGATION: D.QUALITY,
-    Step.COUNTERMEASURE: None,
-    Step.RD_OPINION: D.RD,
-    Step.PROPOSAL: D.SALES,
-    Step.SYNTHESIS: D.GM_OFFICE,
-    Step.APPROVAL: None,
-    Step.REPLY: D.SALES,
-}
-
-# --- authority matrix (R1.3, 002 篇4 第九条(五)) --------------------------------
+# --- the authority matrix (R1.3, 002 篇4 第九条(五)) -----------------------------------------------
 
 SALES_MANAGER = "sales_manager"
 DEPUTY_GM = "deputy_gm"
@@ -51,7 +40,9 @@ AUTHORITY_LABELS = {
     DEPUTY_GM: gettext_lazy("deputy GM"),
     GM: gettext_lazy("GM"),
 }
+# Where each level's approval step sits, and the role that takes it.
 AUTHORITY_DEPARTMENT = {SALES_MANAGER: D.SALES, DEPUTY_GM: D.GM_OFFICE, GM: D.GM_OFFICE}
+AUTHORITY_ROLE = {SALES_MANAGER: Role.MANAGER, DEPUTY_GM: Role.DEPUTY_GM, GM: Role.GM}
 
 
 def required_authority(loss_amount: Decimal | None, settings: dict) -> str:
@@ -74,218 +65,76 @@ def has_authority(user, level: str) -> bool:
     return top >= ROLE_RANK[Role.GM]
 
 
-# --- the table ---------------------------------------------------------------
+def _authority_level(complaint, sit) -> str:
+    return required_authority(complaint.loss_amount, sit.settings)
 
 
-@dataclass(frozen=True)
-class Who:
-    """Who may take an action.
-
-    kind: ``department`` (a member of ``department`` with at least ``min_role``),
-    ``step_owner`` (a member of the current step's department, or of the GM
-    office when a supplier is responsible, R4.2), ``step_manager`` (a manager
-    of that department, or an executive), ``authority`` (the authority matrix on
-    the loss amount), ``any_member`` (anyone in any department).
-    """
-
-    kind: str
-    department: str = ""
-    min_role: str = Role.CLERK
-
-    def describe(self) -> str:
-        if self.kind == "department":
-            dept = D(self.department).label
-            if self.min_role == Role.CLERK:
-                return str(dept)
-            return _("%(department)s (%(role)s+)") % {"department": dept, "role": Role(self.min_role).label}
-        return {
-            "step_owner": _(
-                "owner department of the current step (+ GM office when a supplier is responsible)"
-            ),
-            "step_manager": _("manager of the current step's department, or an executive"),
-            "authority": _("authority matrix on the loss amount: sales manager / deputy GM / GM"),
-            "any_member": _("any department"),
-        }[self.kind]
+def _authority_text(complaint, sit) -> str:
+    if complaint is None or sit is None:
+        return _("authority matrix on the loss amount: sales manager / deputy GM / GM")
+    return _("the %(level)s or above (loss amount %(amount)s)") % {
+        "level": AUTHORITY_LABELS[_authority_level(complaint, sit)],
+        "amount": complaint.loss_amount or 0,
+    }
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """Where an action leads. ``to`` None: the state stays; ``opens``: the next step."""
-
-    to: str | None
-    opens: str | None = None
-    when: str = ""
-    test: Callable[[dict, object], bool] | None = None
+def _authority_reason(user, complaint, sit) -> str:
+    roles = [role for _dept, role in access.memberships(user)]
+    return _("the loss amount needs the %(level)s or above; your highest role is %(role)s") % {
+        "level": AUTHORITY_LABELS[_authority_level(complaint, sit)],
+        "role": Role(max(roles, key=lambda r: ROLE_RANK[r])).label,
+    }
 
 
-@dataclass(frozen=True)
-class Action:
-    name: str
-    label: str
-    from_states: tuple[str, ...]
-    who: Who
-    outcomes: tuple[Outcome, ...]
-    fields: tuple[str, ...]
-    seed: str
-    closes_step: bool = True
-    guard: str = ""  # a further precondition, see GUARDS
+AUTHORITY = Who(
+    "custom",
+    test=lambda user, complaint, sit: has_authority(user, _authority_level(complaint, sit)),
+    text=_authority_text,
+    reason=_authority_reason,
+)
 
-    def outcome(self, payload: dict, complaint) -> Outcome:
-        for out in self.outcomes:
-            if out.test is None or out.test(payload, complaint):
-                return out
-        raise AssertionError(f"{self.name}: no outcome matches")  # the table always ends with a default
+# --- steps ----------------------------------------------------------------------------------------
 
 
-ALL_OPEN = tuple(OPEN_STATES)
+def _countermeasure_owner(complaint, ctx):
+    """The responsible department of the investigation acts (002 篇4 第九条(三))."""
+    return complaint.responsible_department.code, Role.CLERK, {}
 
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in (
-        Action(
-            "assign",
-            gettext_noop("Assign to quality"),
-            (S.REGISTERED,),
-            Who("department", D.GM_OFFICE),
-            (Outcome(S.INVESTIGATING, Step.INVESTIGATION),),
-            ("assignee?", "note?"),
-            "002 篇4 第九条(三): the GM office numbers the case and sends it to quality",
-        ),
-        Action(
-            "submit_investigation",
-            gettext_noop("Submit investigation"),
-            (S.INVESTIGATING,),
-            Who("department", D.QUALITY),
-            (
-                Outcome(S.NOT_ESTABLISHED, None, "`valid` is false", lambda p, c: p.get("valid") is False),
-                Outcome(S.COUNTERMEASURE, Step.COUNTERMEASURE),
-            ),
-            ("cause", "valid", "needs_rd?", "responsible_department (when valid)", "supplier?", "note?"),
-            "002 篇4 第九条(二)(三), R3.6: quality finds the cause and the responsible department",
-        ),
-        Action(
-            "submit_countermeasure",
-            gettext_noop("Submit countermeasure"),
-            (S.COUNTERMEASURE,),
-            Who("step_owner"),
-            (
-                Outcome(
-                    S.RD_REVIEW, Step.RD_OPINION, "the investigation asked for R&D", lambda p, c: c.needs_rd
-                ),
-                Outcome(S.NEGOTIATION, Step.PROPOSAL),
-            ),
-            ("analysis", "action", "unit?", "shift?", "operators?", "production_date?", "note?"),
-            "002 篇4 第九条(三): the responsible unit analyses the cause and sets the countermeasure",
-        ),
-        Action(
-            "submit_rd_opinion",
-            gettext_noop("Submit R&D opinion"),
-            (S.RD_REVIEW,),
-            Who("department", D.RD),
-            (Outcome(S.NEGOTIATION, Step.PROPOSAL),),
-            ("opinion", "note?"),
-            "002 篇4 第九条(三): R&D gives its opinion when the anomaly needs it",
-        ),
-        Action(
-            "submit_proposal",
-            gettext_noop("Submit handling proposal"),
-            (S.NEGOTIATION,),
-            Who("department", D.SALES),
-            (Outcome(S.SYNTHESIS, Step.SYNTHESIS),),
-            ("handling", "loss_amount", "customer_position?", "note?"),
-            "002 篇4 第九条(四): sales negotiates with the customer; its manager is notified to review",
-        ),
-        Action(
-            "submit_synthesis",
-            gettext_noop("Submit synthesis"),
-            (S.SYNTHESIS,),
-            Who("department", D.GM_OFFICE),
-            (Outcome(S.APPROVAL, Step.APPROVAL),),
-            ("opinion", "note?"),
-            "002 篇4 第九条(五): the GM office combines the opinions within one day",
-        ),
-        Action(
-            "approve",
-            gettext_noop("Approve"),
-            (S.APPROVAL,),
-            Who("authority"),
-            (Outcome(S.REPLY, Step.REPLY),),
-            ("note?",),
-            "002 篇4 第九条(五)(十), R1.3: decided by the authority matrix",
-        ),
-        Action(
-            "send_back",
-            gettext_noop("Send back to sales"),
-            (S.APPROVAL,),
-            Who("authority"),
-            (Outcome(S.NEGOTIATION, Step.PROPOSAL),),
-            ("note",),
-            "002 篇4 第九条(五): the approver returns the proposal",
-        ),
-        Action(
-            "record_reply",
-            gettext_noop("Record the customer's answer"),
-            (S.REPLY,),
-            Who("department", D.SALES),
-            (
-                Outcome(
-                    S.CLOSED,
-                    None,
-                    "`customer_accepts` is false: a new complaint is opened and linked (R4.1)",
-                    lambda p, c: p.get("customer_accepts") is False,
-                ),
-                Outcome(S.CLOSED, None),
-            ),
-            ("letter", "customer_accepts", "note?"),
-            "002 篇4 第九条(四)(八)(十), R1.4, R4.1: a separate letter; not accepted -> new complaint",
-        ),
-        Action(
-            "object",
-            gettext_noop("File an objection (签呈)"),
-            ALL_OPEN,
-            Who("any_member"),
-            (Outcome(None),),
-            ("memo",),
-            "002 篇4 第九条(十一), R4.3: a memo to the GM, recorded on the case",
-            closes_step=False,
-        ),
-        Action(
-            "request_extension",
-            gettext_noop("Request an extension"),
-            ALL_OPEN,
-            Who("step_owner"),
-            (Outcome(None),),
-            ("days", "reason"),
-            "002 篇1 第十一条(三): at most 7 working days in all per step",
-            closes_step=False,
-            guard="no_pending_extension",
-        ),
-        Action(
-            "approve_extension",
-            gettext_noop("Decide on the extension"),
-            ALL_OPEN,
-            Who("step_manager"),
-            (Outcome(None),),
-            ("approved?", "note?"),
-            "002 篇1 第十一条(三): approved by the managers; the step deadline moves",
-            closes_step=False,
-            guard="pending_extension",
-        ),
-        Action(
-            "record_meeting_decision",
-            gettext_noop("Record the management meeting decision"),
-            ALL_OPEN,
-            Who("department", D.GM_OFFICE),
-            (Outcome(None),),
-            ("decision", "attendees"),
-            "002 篇1 第十一条(二), R4.4: serious complaints go to the management meeting",
-            closes_step=False,
-            guard="serious",
-        ),
+
+def _approval_owner(complaint, ctx):
+    """The approval goes to the level the loss amount needs (R1.3): its department and role."""
+    level = required_authority(complaint.loss_amount, ctx.settings)
+    return AUTHORITY_DEPARTMENT[level], AUTHORITY_ROLE[level], {"authority": level}
+
+
+STEPS = {
+    s.code: s
+    for s in (
+        StepSpec(Step.ASSIGN, Step.ASSIGN.label, "1 workdays", D.GM_OFFICE, action="assign",
+                 seed="002 篇4 第九条(三): the GM office numbers the case and sends it to quality"),
+        StepSpec(Step.INVESTIGATION, Step.INVESTIGATION.label, "3 workdays", D.QUALITY,
+                 action="submit_investigation", seed="002 篇4 第九条(二): quality reports within three days"),
+        StepSpec(Step.COUNTERMEASURE, Step.COUNTERMEASURE.label, "1 workdays", owner=_countermeasure_owner,
+                 owner_doc="the responsible department (+ GM office when a supplier is responsible)",
+                 variants={Severity.MAJOR: "3 workdays", Severity.SERIOUS: "3 workdays"},
+                 action="submit_countermeasure",
+                 seed="002 篇1 第十一条(三): general complaints within one working day, larger ones within three"),
+        StepSpec(Step.RD_OPINION, Step.RD_OPINION.label, "2 workdays", D.RD, action="submit_rd_opinion",
+                 seed="002 篇4 第九条(三): R&D's opinion when the anomaly needs it"),
+        StepSpec(Step.PROPOSAL, Step.PROPOSAL.label, "1 workdays", D.SALES, action="submit_proposal",
+                 seed="002 篇4 第九条(四): sales negotiates with the customer and proposes the handling"),
+        StepSpec(Step.SYNTHESIS, Step.SYNTHESIS.label, "1 workdays", D.GM_OFFICE, action="submit_synthesis",
+                 seed="002 篇4 第九条(五): the GM office combines the opinions within one day"),
+        StepSpec(Step.APPROVAL, Step.APPROVAL.label, "1 workdays", owner=_approval_owner, action="approve",
+                 owner_doc="by the authority matrix (sales manager / deputy GM / GM)",
+                 notice="approval_request", notice_subject=gettext_lazy("To approve"),
+                 seed="002 篇4 第九条(五), R1.3: decided by the authority matrix"),
+        StepSpec(Step.REPLY, Step.REPLY.label, "1 workdays", D.SALES, action="record_reply",
+                 seed="002 篇4 第九条(十): sales tells the customer and records the answer"),
     )
-}
+}  # fmt: skip
 
-# State -> step that is open in it (the timeline's current row).
+# State -> the step that is open in it (the docs' table).
 STATE_STEP: dict[str, str] = {
     S.REGISTERED: Step.ASSIGN,
     S.INVESTIGATING: Step.INVESTIGATION,
@@ -297,201 +146,368 @@ STATE_STEP: dict[str, str] = {
     S.REPLY: Step.REPLY,
 }
 
+# --- the table ------------------------------------------------------------------------------------
 
-@dataclass
-class Situation:
-    """What ``require`` needs besides the complaint: its open step and the settings."""
+ALL_OPEN = tuple(OPEN_STATES)
+NOTE = inputs.NOTE
+DEPARTMENTS = tuple((d.value, d.label) for d in DepartmentCode)
+HANDLINGS = tuple((h.value, h.label) for h in CustomerRequest)
 
-    step: object | None  # the open ComplaintStep
-    settings: dict
-    pending_extension: bool = False
-    extra: dict = field(default_factory=dict)
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action(
+            "assign",
+            gettext_noop("Assign to quality"),
+            (S.REGISTERED,),
+            Who("department", D.GM_OFFICE),
+            (Outcome(S.INVESTIGATING, Step.INVESTIGATION),),
+            schemas.AssignIn,
+            services.apply_assign,
+            "002 篇4 第九条(三): the GM office numbers the case and sends it to quality",
+            inputs=(
+                inputs.text("assignee", gettext_lazy("Investigator (username in quality)"), required=False),
+                NOTE,
+            ),
+        ),
+        Action(
+            "submit_investigation",
+            gettext_noop("Submit investigation"),
+            (S.INVESTIGATING,),
+            Who("department", D.QUALITY),
+            (
+                Outcome(S.NOT_ESTABLISHED, None, "`valid` is false", lambda d, c: d.valid is False),
+                Outcome(S.COUNTERMEASURE, Step.COUNTERMEASURE),
+            ),
+            schemas.InvestigationIn,
+            services.apply_investigation,
+            "002 篇4 第九条(二)(三), R3.6: quality finds the cause and the responsible department",
+            inputs=(
+                inputs.area("cause", gettext_lazy("Cause")),
+                inputs.yes_no("valid", gettext_lazy("Complaint valid (established)")),
+                Input(
+                    "responsible_department",
+                    "choice",
+                    gettext_lazy("Responsible department"),
+                    False,
+                    DEPARTMENTS,
+                ),
+                inputs.text("supplier", gettext_lazy("Responsible supplier, if any"), required=False),
+                Input("needs_rd", "check", gettext_lazy("Needs an R&D opinion"), required=False),
+                NOTE,
+            ),
+            fields_doc=(
+                "cause",
+                "valid",
+                "needs_rd?",
+                "responsible_department (when valid)",
+                "supplier?",
+                "note?",
+            ),
+        ),
+        Action(
+            "submit_countermeasure",
+            gettext_noop("Submit countermeasure"),
+            (S.COUNTERMEASURE,),
+            Who("step_owner"),
+            (
+                Outcome(
+                    S.RD_REVIEW, Step.RD_OPINION, "the investigation asked for R&D", lambda d, c: c.needs_rd
+                ),
+                Outcome(S.NEGOTIATION, Step.PROPOSAL),
+            ),
+            schemas.CountermeasureIn,
+            None,
+            "002 篇4 第九条(三): the responsible unit analyses the cause and sets the countermeasure",
+            inputs=(
+                inputs.area("analysis", gettext_lazy("Cause analysis")),
+                inputs.area("action", gettext_lazy("Countermeasure")),
+                inputs.text("unit", gettext_lazy("Unit"), required=False),
+                inputs.text("shift", gettext_lazy("Shift"), required=False),
+                inputs.text("operators", gettext_lazy("Operators"), required=False),
+                Input("production_date", "date", gettext_lazy("Production date"), required=False),
+                NOTE,
+            ),
+        ),
+        Action(
+            "submit_rd_opinion",
+            gettext_noop("Submit R&D opinion"),
+            (S.RD_REVIEW,),
+            Who("department", D.RD),
+            (Outcome(S.NEGOTIATION, Step.PROPOSAL),),
+            schemas.RdOpinionIn,
+            None,
+            "002 篇4 第九条(三): R&D gives its opinion when the anomaly needs it",
+            inputs=(inputs.area("opinion", gettext_lazy("R&D opinion")), NOTE),
+        ),
+        Action(
+            "submit_proposal",
+            gettext_noop("Submit handling proposal"),
+            (S.NEGOTIATION,),
+            Who("department", D.SALES),
+            (Outcome(S.SYNTHESIS, Step.SYNTHESIS),),
+            schemas.ProposalIn,
+            services.apply_proposal,
+            "002 篇4 第九条(四): sales negotiates with the customer; its manager is notified to review",
+            inputs=(
+                Input("handling", "choice", gettext_lazy("Handling"), choices=HANDLINGS),
+                Input("loss_amount", "decimal", gettext_lazy("Loss amount (yuan)")),
+                inputs.area("customer_position", gettext_lazy("Customer's position"), required=False),
+                NOTE,
+            ),
+        ),
+        Action(
+            "submit_synthesis",
+            gettext_noop("Submit synthesis"),
+            (S.SYNTHESIS,),
+            Who("department", D.GM_OFFICE),
+            (Outcome(S.APPROVAL, Step.APPROVAL),),
+            schemas.SynthesisIn,
+            None,
+            "002 篇4 第九条(五): the GM office combines the opinions within one day",
+            inputs=(inputs.area("opinion", gettext_lazy("Synthesis opinion")), NOTE),
+        ),
+        Action(
+            "approve",
+            gettext_noop("Approve"),
+            (S.APPROVAL,),
+            AUTHORITY,
+            (Outcome(S.REPLY, Step.REPLY),),
+            schemas.ActionIn,
+            services.apply_approve,
+            "002 篇4 第九条(五)(十), R1.3: decided by the authority matrix",
+            inputs=(NOTE,),
+        ),
+        Action(
+            "send_back",
+            gettext_noop("Send back to sales"),
+            (S.APPROVAL,),
+            AUTHORITY,
+            (Outcome(S.NEGOTIATION, Step.PROPOSAL),),
+            schemas.SendBackIn,
+            None,
+            "002 篇4 第九条(五): the approver returns the proposal",
+            inputs=(inputs.area("note", gettext_lazy("Why it goes back")),),
+        ),
+        Action(
+            "record_reply",
+            gettext_noop("Record the customer's answer"),
+            (S.REPLY,),
+            Who("department", D.SALES),
+            (
+                Outcome(
+                    S.CLOSED,
+                    None,
+                    "`customer_accepts` is false: a new complaint is opened and linked (R4.1)",
+                    lambda d, c: d.customer_accepts is False,
+                ),
+                Outcome(S.CLOSED, None),
+            ),
+            schemas.ReplyIn,
+            services.apply_reply,
+            "002 篇4 第九条(四)(八)(十), R1.4, R4.1: a separate letter; not accepted -> new complaint",
+            inputs=(
+                inputs.area("letter", gettext_lazy("Letter to the customer (not the internal form)")),
+                inputs.yes_no("customer_accepts", gettext_lazy("Customer accepts")),
+                NOTE,
+            ),
+        ),
+        Action(
+            "object",
+            gettext_noop("File an objection (签呈)"),
+            ALL_OPEN,
+            Who("any_member"),
+            (Outcome(None),),
+            engine.MemoIn,
+            engine.file_memo,
+            "002 篇4 第九条(十一), R4.3: a memo to the GM, recorded on the case",
+            closes_step=False,
+            inputs=(inputs.area("memo", gettext_lazy("Memo (签呈) to the GM")),),
+        ),
+        Action(
+            "request_extension",
+            gettext_noop("Request an extension"),
+            ALL_OPEN,
+            Who("step_owner"),
+            (Outcome(None),),
+            engine.ExtensionIn,
+            engine.request_extension,
+            "002 篇1 第十一条(三): at most 7 working days in all per step",
+            closes_step=False,
+            guard="no_pending_extension",
+            inputs=(
+                Input("days", "int", gettext_lazy("Working days")),
+                inputs.area("reason", gettext_lazy("Reason")),
+            ),
+        ),
+        Action(
+            "approve_extension",
+            gettext_noop("Decide on the extension"),
+            ALL_OPEN,
+            Who("step_manager"),
+            (Outcome(None),),
+            engine.ExtensionDecisionIn,
+            engine.decide_extension,
+            "002 篇1 第十一条(三): approved by the managers; the step deadline moves",
+            closes_step=False,
+            guard="pending_extension",
+            inputs=(inputs.yes_no("approved", gettext_lazy("Approve")), NOTE),
+        ),
+        Action(
+            "record_meeting_decision",
+            gettext_noop("Record the management meeting decision"),
+            ALL_OPEN,
+            Who("department", D.GM_OFFICE),
+            (Outcome(None),),
+            engine.MeetingIn,
+            engine.record_meeting,
+            "002 篇1 第十一条(二), R4.4: serious complaints go to the management meeting",
+            closes_step=False,
+            guard="serious",
+            inputs=(
+                inputs.area("decision", gettext_lazy("Decision")),
+                inputs.text("attendees", gettext_lazy("Attendees")),
+            ),
+        ),
+    )
+}
 
-
-# name -> (precondition, refusal message, the condition in the docs); the texts are
-# lazy so that each reader (a page, the API, the English docs) gets its own language.
-GUARDS: dict[str, tuple[Callable[[object, Situation], bool], str, str]] = {
-    "serious": (
-        lambda c, s: c.severity == Severity.SERIOUS,
+# name -> guard; the texts are lazy so that each reader (a page, the API, the English docs) gets its own language.
+GUARDS = {
+    "serious": Guard(
+        lambda c, sit: c.severity == Severity.SERIOUS,
         gettext_lazy("only serious complaints go to the management meeting"),
         gettext_lazy("serious complaints"),
     ),
-    "pending_extension": (
-        lambda c, s: s.pending_extension,
+    "pending_extension": Guard(
+        lambda c, sit: sit.pending_extension,
         gettext_lazy("there is no extension request to decide"),
         gettext_lazy("an extension request is waiting"),
     ),
-    "no_pending_extension": (
-        lambda c, s: not s.pending_extension,
+    "no_pending_extension": Guard(
+        lambda c, sit: not sit.pending_extension,
         gettext_lazy("an extension request is already waiting"),
         gettext_lazy("no extension request waiting"),
     ),
 }
 
-
-def label(name: str) -> str:
-    """The action's human label in the active language (the code when unknown)."""
-    action = ACTIONS.get(name)
-    return _(action.label) if action is not None else name
+# --- what the engine asks of a complaint ----------------------------------------------------------
 
 
-def labels(names) -> str:
-    """Action labels as one list, joined the way the active language lists things."""
-    return pgettext("list separator", ", ").join(label(n) for n in names)
+def lookup(user, number: str, *, what: str = "view", request=None):
+    """The complaint for ``user`` (404, or 403 logged in the customer's access log)."""
+    from .selectors import get_complaint
+
+    return get_complaint(user, number, what=what, request=request)
 
 
-def status_label(code: str) -> str:
-    return str(Status(code).label) if code in Status.values else code
+def summary(c) -> Summary:
+    badge = c.get_severity_display() if c.severity != Severity.GENERAL else ""
+    return Summary(
+        key=c.number, title=c.title, customer=c.customer.name, badge=badge, badge_class=f"badge-{c.severity}"
+    )
+
+
+def panel_notes(complaint, sit) -> list[str]:
+    if complaint.status != S.APPROVAL:
+        return []
+    return [
+        _("Loss amount %(amount)s: approved by the %(level)s or above.")
+        % {"amount": complaint.loss_amount or 0, "level": AUTHORITY_LABELS[_authority_level(complaint, sit)]}
+    ]
+
+
+def panel_extra(complaint, given=None) -> dict:
+    """The letters to the customer, which the complaint keeps itself (R1.4)."""
+    replies = getattr(given, "replies", None)
+    if replies is None:
+        replies = list(complaint.replies.select_related("recorded_by", "followup"))
+    return {"replies": replies}
+
+
+FLOW = Flow(
+    name="complaint",
+    label=gettext_lazy("complaint"),
+    model="complaints.Complaint",
+    states=Status,
+    closed_states=CLOSED_STATES,
+    steps=STEPS,
+    actions=ACTIONS,
+    first_step=Step.ASSIGN,
+    key_field="number",
+    case=CaseSpec(
+        department=D.GM_OFFICE,
+        due="15 days",
+        variants={"domestic": "15 days", "foreign": "20 days"},
+        variant=lambda c: c.region,
+        seed="002 篇4 第十条: the whole case within 15 calendar days (domestic) or 20 (foreign)",
+    ),
+    variant=lambda c: c.severity if c.severity != Severity.GENERAL else "",
+    customer_of=lambda c: c.customer_id,
+    customer_deadline_of=lambda c: c.customer_deadline,
+    co_owner=lambda c, code: D.GM_OFFICE if code == Step.COUNTERMEASURE and c.supplier else "",
+    guards=GUARDS,
+    state_step=STATE_STEP,
+    url=lambda number: reverse("complaints:detail", args=[number]),
+    summary=summary,
+    list_related=("customer",),
+    lookup=lookup,
+    panel_notes=panel_notes,
+    panel_template="complaints/_partials/replies.html",
+    panel_extra=panel_extra,
+    api_path="/complaints",
+    doc=lambda: _doc(),
+    seed="002 篇4 第九条",
+)
+
+
+def _doc() -> list[str]:
+    from kefu.core import config
+
+    from .apps import CASE_DAY_PRESETS
+
+    defaults = config.DEFAULTS
+    presets = "; ".join(
+        f"{name}: {v['due.complaint.case.domestic']} / {v['due.complaint.case.foreign']}"
+        for name, v in CASE_DAY_PRESETS.items()
+    )
+    return [
+        "### Authority matrix (R1.3)",
+        "",
+        f"- loss amount up to {defaults['authority.sales_manager_max']} yuan: the sales manager (or above)",
+        f"- up to {defaults['authority.deputy_gm_max']} yuan: the deputy GM (or the GM)",
+        "- above: the GM",
+        "",
+        "The approval step goes to that level's department and role (its reminders to its holders). An",
+        "approval by someone below the needed level is refused with 403. Sales cannot record a reply",
+        "before the approval (409). When a supplier is responsible, the GM office owns the countermeasure",
+        "step jointly with the responsible department (002 篇4 第九条(十二)).",
+        "",
+        f"Whole-case presets (domestic / foreign): {presets}.",
+        "",
+    ]
+
+
+# --- the table as the rest of the app and the tests read it -------------------------------------------
 
 
 def get(name: str) -> Action:
-    try:
-        return ACTIONS[name]
-    except KeyError:
-        raise NotFound(
-            _("unknown action %(name)r; actions: %(actions)s")
-            % {"name": name, "actions": ", ".join(ACTIONS)},
-            field="action",
-        ) from None
+    return FLOW.get(name)
+
+
+def label(name: str) -> str:
+    """The action's human label in the active language (the code when unknown)."""
+    return FLOW.label_of(name)
+
+
+def labels(names) -> str:
+    return FLOW.labels(names)
+
+
+def status_label(code: str) -> str:
+    return FLOW.status_label(code)
 
 
 def state_actions(status: str) -> list[str]:
     """Actions that fit a state, whoever asks."""
-    return [a.name for a in ACTIONS.values() if status in a.from_states]
-
-
-def step_owners(complaint, step) -> set[str]:
-    owners = {step.department.code} if step is not None else set()
-    if complaint.supplier and owners:
-        owners.add(D.GM_OFFICE)  # R4.2: handled jointly by the GM office
-    return owners
-
-
-def permitted(action: Action, complaint, user, sit: Situation) -> bool:
-    who = action.who
-    if who.kind == "department":
-        return access.in_department(user, who.department, min_role=who.min_role)
-    if who.kind == "step_owner":
-        return any(
-            access.in_department(user, code, min_role=Role.CLERK) for code in step_owners(complaint, sit.step)
-        )
-    if who.kind == "step_manager":
-        if access.is_executive(user) and access.rank(user) > 0:
-            return True
-        return any(
-            access.in_department(user, code, min_role=Role.MANAGER)
-            for code in step_owners(complaint, sit.step)
-        )
-    if who.kind == "authority":
-        return has_authority(user, required_authority(complaint.loss_amount, sit.settings))
-    if who.kind == "any_member":
-        return access.rank(user) >= ROLE_RANK[Role.CLERK]
-    raise AssertionError(who.kind)
-
-
-def fits(action: Action, complaint, sit: Situation) -> bool:
-    if complaint.status not in action.from_states:
-        return False
-    if action.guard:
-        return GUARDS[action.guard][0](complaint, sit)
-    return True
-
-
-def require(complaint, name: str, user, sit: Situation) -> Action:
-    """The action, or ``Conflict`` when it does not fit the state, ``Forbidden`` when not this user's."""
-    action = get(name)
-    if complaint.status not in action.from_states:
-        allowed = state_actions(complaint.status)
-        raise Conflict(
-            _("%(action)s is not allowed when the complaint is %(status)s; allowed now: %(allowed)s")
-            % {
-                "action": label(name),
-                "status": status_label(complaint.status),
-                "allowed": labels(allowed) or _("none (the case is closed)"),
-            },
-            allowed=allowed,
-            status=complaint.status,
-        )
-    if action.guard:
-        check, message, _doc = GUARDS[action.guard]
-        if not check(complaint, sit):
-            allowed = [a for a in state_actions(complaint.status) if fits(ACTIONS[a], complaint, sit)]
-            raise Conflict(
-                _("%(action)s: %(reason)s; allowed now: %(allowed)s")
-                % {"action": label(name), "reason": message, "allowed": labels(allowed)},
-                allowed=allowed,
-            )
-    if not permitted(action, complaint, user, sit):
-        raise Forbidden(
-            _("%(action)s may be taken by: %(who)s; %(why)s")
-            % {
-                "action": label(name),
-                "who": describe_who(action, complaint, sit),
-                "why": why_not(action, complaint, user, sit),
-            }
-        )
-    return action
-
-
-def _required(action: Action, complaint, sit: Situation) -> tuple[set[str], str]:
-    """The departments and the lowest role that may take ``action`` (authority: none)."""
-    who = action.who
-    if who.kind == "department":
-        return {who.department}, who.min_role
-    if who.kind == "step_owner":
-        return step_owners(complaint, sit.step), Role.CLERK
-    if who.kind == "step_manager":
-        return step_owners(complaint, sit.step), Role.MANAGER
-    return set(), Role.CLERK
-
-
-def why_not(action: Action, complaint, user, sit: Situation) -> str:
-    """What stops ``user``, in their own terms: the role they hold where the action is taken,
-    or the departments they are not in (not only who may, which they may believe is them)."""
-    if access.is_admin(user) and access.rank(user) == 0:
-        return _("you are an administrator, a role that takes no part in the workflow")
-    mine = dict(access.memberships(user))
-    if not mine:
-        return _("you are a member of no department")
-    if action.who.kind == "authority":
-        level = required_authority(complaint.loss_amount, sit.settings)
-        return _("the loss amount needs the %(level)s or above; your highest role is %(role)s") % {
-            "level": AUTHORITY_LABELS[level],
-            "role": Role(max(mine.values(), key=lambda r: ROLE_RANK[r])).label,
-        }
-    departments, min_role = _required(action, complaint, sit)
-    held = {code: role for code, role in mine.items() if code in departments}
-    if held:
-        code, role = next(iter(sorted(held.items())))
-        return _("your role in %(department)s is %(role)s; this needs %(needed)s or above") % {
-            "department": D(code).label if code in D.values else code,
-            "role": Role(role).label,
-            "needed": Role(min_role).label,
-        }
-    return _("you are in %(departments)s") % {
-        "departments": pgettext("list separator", ", ").join(
-            str(D(code).label) if code in D.values else code for code in sorted(mine)
-        )
-    }
-
-
-def describe_who(action: Action, complaint, sit: Situation) -> str:
-    if action.who.kind == "authority":
-        level = required_authority(complaint.loss_amount, sit.settings)
-        return _("the %(level)s or above (loss amount %(amount)s)") % {
-            "level": AUTHORITY_LABELS[level],
-            "amount": complaint.loss_amount or 0,
-        }
-    if action.who.kind in ("step_owner", "step_manager") and sit.step is not None:
-        owners = pgettext("list separator", ", ").join(
-            str(D(code).label) if code in D.values else code
-            for code in sorted(step_owners(complaint, sit.step))
-        )
-        return _("%(who)s: %(departments)s") % {"who": action.who.describe(), "departments": owners}
-    return action.who.describe()
-
-
-def allowed_actions(complaint, user, sit: Situation) -> list[str]:
-    return [
-        a.name for a in ACTIONS.values() if fits(a, complaint, sit) and permitted(a, complaint, user, sit)
-    ]
+    return FLOW.state_actions(status)

@@ -5,6 +5,8 @@ errors are the typed ``KefuError``s (403 / 404 / 409 / 422), never a 500.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 
 from django.utils import timezone
@@ -94,6 +96,13 @@ def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "nu
     """
     schemas = {name: a.body.model_json_schema() for name, a in flow.actions.items()}
 
+    def keyed(view, names):
+        """``view(request, **kwargs)`` with the signature django-ninja reads its path parameters from."""
+        params = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=str) for n in names]
+        view.__signature__ = inspect.Signature(params)
+        return view
+
     @router.post(
         f"/{{{key_name}}}/actions/{{action}}",
         summary="Take a workflow action",
@@ -108,8 +117,9 @@ def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "nu
         },
         url_name=f"{flow.name}-act",
     )
-    def take_action(request, action: str, **kwargs):
-        key = kwargs[key_name]
+    @functools.partial(keyed, names=(key_name, "action"))
+    def take_action(request, **kwargs):
+        key, action = kwargs[key_name], kwargs["action"]
         flow.get(action)
         record = flow.lookup(request.user, key, what=f"action {action}", request=request)
         result = engine.perform(record, action, by=request.user, data=body(request))
@@ -120,6 +130,7 @@ def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "nu
         summary="The workflow actions the caller may take now",
         url_name=f"{flow.name}-actions",
     )
+    @functools.partial(keyed, names=(key_name,))
     def my_actions(request, **kwargs):
         key = kwargs[key_name]
         record = flow.lookup(request.user, key, what="api_read actions", request=request)

@@ -681,9 +681,9 @@ def answer_inquiry(pk: int, *, by, reason: str, now: dt.datetime | None = None) 
     if inquiry is None:
         raise NotFound(_("no lateness inquiry %(pk)s") % {"pk": pk})
     step = inquiry.step
-    if not access.may_see_customer(by, step.customer_id) or not core_access.in_department(
-        by, inquiry.department.code, min_role=Role.CLERK
-    ):
+    if not access.may_see_customer(by, step.customer_id):
+        raise Forbidden(_("you may not see the customer of this record"))
+    if not core_access.in_department(by, inquiry.department.code, min_role=Role.CLERK):
         raise Forbidden(_("only %(dept)s answers this inquiry") % {"dept": inquiry.department.name})
     if inquiry.answered_at is not None:
         raise Conflict(_("this inquiry was answered already"), allowed=[])

@@ -23,16 +23,24 @@ def register(flow: Flow) -> Flow:
     _FLOWS[flow.name] = flow
     defaults, help_texts = {}, {}
     for step in flow.steps.values():
-        defaults[step.setting_key(flow.name)] = step.due
-        help_texts[step.setting_key(flow.name)] = (
-            f"{flow.name}: {step.code} ({step.seed})" if step.seed else ""
-        )
+        key = step.setting_key(flow.name)
+        defaults[key] = step.due
+        help_texts[key] = f"step `{step.code}` of a {flow.name}" + (f" ({step.seed})" if step.seed else "")
         for variant, due in step.variants.items():
             defaults[step.setting_key(flow.name, variant)] = due
+            help_texts[step.setting_key(flow.name, variant)] = (
+                f"step `{step.code}` of a {variant} {flow.name}"
+            )
     if flow.case is not None:
         defaults[flow.case.setting_key(flow.name)] = flow.case.due
+        help_texts[flow.case.setting_key(flow.name)] = f"the whole {flow.name}" + (
+            f" ({flow.case.seed})" if flow.case.seed else ""
+        )
         for variant, due in flow.case.variants.items():
             defaults[flow.case.setting_key(flow.name, variant)] = due
+            help_texts[flow.case.setting_key(flow.name, variant)] = (
+                f"the whole {flow.name}, {variant} customer"
+            )
     config.register(defaults, help_texts)
     return flow
 

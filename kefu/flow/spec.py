@@ -40,8 +40,7 @@ class Who:
     """Who may take an action.
 
     ``department``: a member of ``department`` with at least ``min_role``;
-    ``step_owner``: a member of the open step's department holding the step's role (or of its
-    co-owning department); ``step_manager``: a manager of that department, or an executive;
+    ``step_owner``: a member of the open step's department (or of its co-owning department); ``step_manager``: a manager of that department, or an executive;
     ``any_member``: anyone in a department; ``custom``: ``test(user, record, sit)``, described by
     ``text(record, sit)`` and explained by ``reason(user, record, sit)`` (an authority matrix).
     """
@@ -97,6 +96,7 @@ class StepSpec:
     department: str | None = None
     role: str = Role.CLERK
     owner: Callable | None = None
+    owner_doc: str = ""  # who owns it, for the docs, when ``owner`` decides
     variants: dict[str, str] = field(default_factory=dict)  # variant -> default ("major": "3 workdays")
     action: str = ""  # the step's own action, offered on the work list
     customer_deadline: bool = False  # the record's customer-set deadline replaces this step's
@@ -172,9 +172,8 @@ class Action:
     def doc_fields(self) -> tuple[str, ...]:
         if self.fields_doc:
             return self.fields_doc
-        return tuple(
-            name if info.is_required() else f"{name}?" for name, info in self.body.model_fields.items()
-        )
+        names = [name if info.is_required() else f"{name}?" for name, info in self.body.model_fields.items()]
+        return tuple(sorted(names, key=lambda n: n.rstrip("?") == "note"))  # the note last, as on the form
 
 
 @dataclass(frozen=True)
@@ -255,7 +254,10 @@ class Flow:
     lookup: Callable | None = None
     panel_notes: Callable | None = None  # (record, sit) -> lines the panel shows under the holder
     panel_template: str = ""  # a template the panel includes for the record type's own records
-    panel_extra: Callable | None = None  # (record) -> context for panel_template
+    panel_extra: Callable | None = None  # (record, given=) -> context for panel_template
+    api_path: str = ""  # where its API lives, e.g. "/complaints"
+    documented: bool = True  # printed into docs/workflow.md (not the tests' sample record type)
+    doc: Callable | None = None  # () -> more lines for docs/workflow.md (an authority matrix ...)
     seed: str = ""
 
     # -- reading the table --
@@ -308,12 +310,9 @@ class Flow:
         if who.kind == "department":
             return access.in_department(user, who.department, min_role=who.min_role)
         if who.kind == "step_owner":
-            step = sit.step
-            if step is None:
-                return False
-            if access.in_department(user, step.department.code, min_role=step.role):
-                return True
-            return bool(step.co_department_id) and access.in_department(user, step.co_department.code)
+            # Any member of an owning department; the step's role says whom its reminders and the
+            # work list's "awaiting my decision" name, and the action's own ``Who`` who decides.
+            return any(access.in_department(user, code, min_role=Role.CLERK) for code in sit.owners())
         if who.kind == "step_manager":
             if access.is_executive(user) and access.rank(user) > 0:
                 return True
@@ -387,7 +386,7 @@ class Flow:
         if who.kind == "department":
             departments, needed = {who.department}, who.min_role
         elif who.kind == "step_owner":
-            departments, needed = sit.owners(), (sit.step.role if sit.step is not None else Role.CLERK)
+            departments, needed = sit.owners(), Role.CLERK
         elif who.kind == "step_manager":
             departments, needed = sit.owners(), Role.MANAGER
         else:

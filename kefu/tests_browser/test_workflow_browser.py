@@ -25,7 +25,7 @@ def test_quality_submits_the_investigation_from_the_work_list(tab, whole_org, sh
     c = wf.walk_to(whole_org, wf.complaint(whole_org, now=None), "investigating")
 
     log_in(tab, "quality")
-    tab.goto("/complaints/work/")
+    tab.goto("/work/")
     row = tab.locator(f"#work-steps tr[data-number='{c.number}']")
     expect(row).to_contain_text("调查")
     shot(tab, "work-list")
@@ -62,7 +62,7 @@ def test_sales_cannot_approve(tab, whole_org):
     # Posting the action anyway is refused, and the case stays where it was.
     token = next(ck["value"] for ck in tab.context.cookies() if ck["name"] == "csrftoken")
     response = tab.request.post(
-        f"/complaints/work/{c.number}/act/approve/",
+        f"/work/complaint/{c.number}/act/approve/",
         form={"note": "同意"},
         headers={"X-CSRFToken": token, "HX-Request": "true", "Referer": tab.url},
     )

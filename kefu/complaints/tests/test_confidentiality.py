@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from kefu.core.errors import Forbidden
 from kefu.customers.models import CustomerAccessLog
 
-from .. import actions
 from ..models import Complaint
+from ..services import take_action
 from .workflow_factory import complaint, customer, walk_to
 
 URL = "/api/v1/complaints"
@@ -96,7 +97,7 @@ def test_refused_actions_are_logged_whether_the_record_or_the_step_refuses(api, 
     number = theirs.number
     r = api("sales").post(f"{URL}/{number}/actions/assign", {}, content_type="application/json")
     assert r.status_code == 403
-    r = page("sales").post(f"/complaints/work/{number}/act/assign/", {})
+    r = page("sales").post(f"/work/complaint/{number}/act/assign/", {})
     assert r.status_code == 302  # back to the page, with the refusal as a message
     # A reader of the record who is not the step's owner: refused by the workflow, logged as well.
     r = api("production").post(f"{URL}/{number}/actions/assign", {}, content_type="application/json")
@@ -132,6 +133,6 @@ def test_the_administrator_is_told_that_the_role_not_the_department_stops_them(o
 )
 def test_a_refusal_says_what_stops_this_user(org, user, state, action, why):
     c = walk_to(org, complaint(org), state, loss="20000.00")
-    with pytest.raises(actions.Forbidden) as refused:
-        actions.perform(c.number, action, by=org[user], payload={})
+    with pytest.raises(Forbidden) as refused:
+        take_action(c.number, action, by=org[user], payload={})
     assert refused.value.detail.endswith(why)

@@ -13,8 +13,9 @@ from kefu.core.access import is_sales_only
 from kefu.core.errors import Invalid
 from kefu.core.models import AuditEvent, NumberSequence
 from kefu.customers.models import Customer
+from kefu.flow.models import Memo, Step
 
-from ..models import Attachment, Complaint, ComplaintStep, Memo
+from ..models import Attachment, Complaint
 from ..selectors import complaint_detail
 from ..services import reassign_customer, register_complaint
 
@@ -113,8 +114,8 @@ def test_time_machine_clock_is_used_when_now_is_not_given(org, time_machine):
 @pytest.mark.django_db
 def test_registered_2026_09_30_assign_step_due_2026_10_08_end_of_day_after_national_day(org):
     c = intake(org["gmoffice"], make_customer(owner=org["sales"]), now=at(2026, 9, 30, 10, 0))
-    step = ComplaintStep.objects.get(complaint=c)
-    assert step.step == "assign"
+    step = Step.objects.get(record_id=c.pk, kind="step")
+    assert step.code == "assign"
     assert step.department.code == "gm_office"
     assert step.due_at == at(2026, 10, 8, 23, 59, 59)
     assert c.due_at == at(2026, 10, 8, 23, 59, 59)
@@ -355,12 +356,14 @@ def test_detail_selector_reads_only_the_lists_that_have_rows(org, django_assert_
     with django_assert_num_queries(4):
         bare = complaint_detail(sales, child.number)
         assert bare.attachments == [] and bare.followups == []
-    # The page's panel records: one probe for all of them, then only the tables with rows.
+    # The page's panel records: one probe for the complaint's lists, one for the case engine's,
+    # then only the tables with rows.
     Memo.objects.create(
-        complaint=c, department=org["gmoffice"].memberships.first().department, status_at=c.status, text="签呈",
+        record_type="complaint", record_id=c.pk, department=org["gmoffice"].memberships.first().department,
+        status_at=c.status, text="签呈",
         by=org["gmoffice"], at=at(2026, 11, 5, 9, 0),
     )  # fmt: skip
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         full = complaint_detail(sales, c.number, records=True)
         assert [m.text for m in full.records.memos] == ["签呈"] and full.records.memos[0].department.code
         assert full.records.reminders == full.records.inquiries == full.records.replies == []

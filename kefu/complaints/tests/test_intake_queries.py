@@ -34,11 +34,11 @@ def test_the_answer_is_the_detail_the_api_shows_afterwards(api, customers):  # n
 
 
 def test_a_saved_setting_is_seen_at_once_in_this_process(org):
-    assert config.snapshot()["case_days_domestic"] == 15
-    Setting.objects.update_or_create(key="case_days_domestic", defaults={"value": 13})
-    assert config.snapshot()["case_days_domestic"] == 13
-    Setting.objects.filter(key="case_days_domestic").delete()
-    assert config.snapshot()["case_days_domestic"] == 15
+    assert config.snapshot()["due.complaint.case.domestic"] == "15 days"
+    Setting.objects.update_or_create(key="due.complaint.case.domestic", defaults={"value": "13 days"})
+    assert config.snapshot()["due.complaint.case.domestic"] == "13 days"
+    Setting.objects.filter(key="due.complaint.case.domestic").delete()
+    assert config.snapshot()["due.complaint.case.domestic"] == "15 days"
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ import pytest
 from kefu.complaints import selectors
 from kefu.complaints.models import Complaint
 from kefu.complaints.tests.workflow_factory import complaint
+from kefu.core import pagination
 
 
 @pytest.fixture
@@ -14,7 +15,7 @@ def five(org):
 
 @pytest.mark.django_db
 def test_count_is_exact_below_the_cap(five, monkeypatch):
-    monkeypatch.setattr(selectors, "COUNT_CAP", 10)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 10)
     page = selectors.paginate(Complaint.objects.order_by("id"), 1, 2)
     assert (page.count, page.count_exact, page.num_pages, page.has_next) == (5, True, 3, True)
     last = selectors.paginate(Complaint.objects.order_by("id"), 3, 2)
@@ -23,7 +24,7 @@ def test_count_is_exact_below_the_cap(five, monkeypatch):
 
 @pytest.mark.django_db
 def test_count_is_capped_and_pages_go_on_past_the_cap(five, monkeypatch):
-    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
     page = selectors.paginate(Complaint.objects.order_by("id"), 1, 2)
     assert (page.count, page.count_exact, page.has_next) == (3, False, True)
     beyond = selectors.paginate(Complaint.objects.order_by("id"), 3, 2)
@@ -32,7 +33,7 @@ def test_count_is_capped_and_pages_go_on_past_the_cap(five, monkeypatch):
 
 @pytest.mark.django_db
 def test_api_and_page_say_more_than_when_capped(five, api, page, monkeypatch):
-    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
     body = api("quality").get("/api/v1/complaints", {"page_size": 2}).json()
     assert (body["count"], body["count_exact"], len(body["results"])) == (3, False, 2)
     html = page("quality").get("/complaints/").content.decode()

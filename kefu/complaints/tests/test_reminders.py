@@ -9,14 +9,13 @@ from unittest import mock
 import pytest
 from django.core import mail
 
-from kefu.complaints import actions
-from kefu.complaints.models import LatenessInquiry
-from kefu.complaints.sweep import sweep
+from kefu.complaints.services import take_action
 from kefu.complaints.tests.workflow_factory import TZ, complaint
 from kefu.core import outbox
 from kefu.core.models import Notification
-
-pytestmark = pytest.mark.urls("kefu.complaints.tests.workflow_urls")
+from kefu.flow import selectors as reminders
+from kefu.flow.models import Inquiry
+from kefu.flow.sweep import sweep
 
 
 def at(m, d, h=9):
@@ -38,7 +37,7 @@ def test_reminders_api_filters_by_complaint_department_and_open(api, org):
         (a.number, 0, True),
         (a.number, 1, True),
     }
-    actions.perform(b.number, "assign", by=org["gmoffice"], now=at(11, 5, 10))
+    take_action(b.number, "assign", by=org["gmoffice"], now=at(11, 5, 10))
     closed = api("gm").get("/api/v1/reminders?open=false").json()["results"]
     assert {r["complaint"] for r in closed} == {b.number}
     assert api("gm").get("/api/v1/reminders?open=perhaps").status_code == 422
@@ -53,15 +52,15 @@ def test_reminders_respect_customer_confidentiality(api, org):
 
 def _late_closed_case(org):
     c = complaint(org)
-    actions.perform(c.number, "assign", by=org["gmoffice"], now=at(11, 5))  # late
-    actions.perform(c.number, "submit_investigation", by=org["quality"], now=at(11, 6),
+    take_action(c.number, "assign", by=org["gmoffice"], now=at(11, 5))  # late
+    take_action(c.number, "submit_investigation", by=org["quality"], now=at(11, 6),
                     payload={"cause": "misuse", "valid": False})  # fmt: skip
     return c
 
 
 def test_inquiry_is_answered_by_its_department_with_a_reason(api, org):
     c = _late_closed_case(org)
-    inquiry = LatenessInquiry.objects.get(complaint=c)
+    inquiry = Inquiry.objects.get(record_id=c.pk)
     rows = api("gm").get("/api/v1/lateness-inquiries?open=true").json()["results"]
     assert [r["id"] for r in rows] == [inquiry.pk] and rows[0]["late_workdays"] == 2
     url = f"/api/v1/lateness-inquiries/{inquiry.pk}/answer"
@@ -77,8 +76,6 @@ def test_inquiry_is_answered_by_its_department_with_a_reason(api, org):
 
 
 def test_unanswered_inquiries_are_listed_for_the_gm_office(org):
-    from kefu.complaints import reminders
-
     _late_closed_case(org)
     assert reminders.unanswered_for_gm_office(org["gmoffice"]).count() == 1
     assert reminders.unanswered_for_gm_office(org["quality"]).count() == 0
@@ -96,7 +93,7 @@ def test_notifications_are_written_with_the_change_and_sent_after_commit(
 
     c = complaint(org)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        actions.perform(c.number, "assign", by=org["gmoffice"])
+        take_action(c.number, "assign", by=org["gmoffice"])
     assert len(callbacks) == 1
     assert OrmQ.objects.count() == 1  # handed to the django-q2 worker
     pending = list(Notification.objects.filter(object_id=c.number))
@@ -112,14 +109,14 @@ def test_notifications_are_written_with_the_change_and_sent_after_commit(
 def test_a_refused_action_writes_no_notification(org):
     c = complaint(org)
     with pytest.raises(Exception):  # noqa: B017 - Forbidden
-        actions.perform(c.number, "assign", by=org["sales"])
+        take_action(c.number, "assign", by=org["sales"])
     assert not Notification.objects.exists()
 
 
 def test_failed_sends_are_retried_with_attempts_counted(org, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     c = complaint(org)
-    actions.perform(c.number, "assign", by=org["gmoffice"], payload={"assignee": "quality"})
+    take_action(c.number, "assign", by=org["gmoffice"], payload={"assignee": "quality"})
     note = Notification.objects.get()
     t0 = note.next_attempt_at
     with mock.patch("kefu.core.outbox.send_mail", side_effect=OSError("smtp down")):
@@ -136,7 +133,7 @@ def test_failed_sends_are_retried_with_attempts_counted(org, settings):
 
 def test_a_message_fails_for_good_after_the_last_attempt(org):
     c = complaint(org)
-    actions.perform(c.number, "assign", by=org["gmoffice"], payload={"assignee": "quality"})
+    take_action(c.number, "assign", by=org["gmoffice"], payload={"assignee": "quality"})
     note = Notification.objects.get()
     moment = note.next_attempt_at
     with mock.patch("kefu.core.outbox.send_mail", side_effect=OSError("no route")):
@@ -149,14 +146,11 @@ def test_a_message_fails_for_good_after_the_last_attempt(org):
 
 
 @pytest.mark.django_db
-def test_badge_counts_late_steps_of_my_departments_and_the_gm_office_supplier_cases(org):
-    import datetime as dt
-
-    from kefu.complaints import actions, reminders
+def test_badge_counts_what_waits_for_me_late_or_not_and_the_gm_office_supplier_cases(org):
     from kefu.complaints.tests import workflow_factory as wf
 
     c = wf.walk_to(org, wf.complaint(org), "investigating")
-    actions.perform(
+    take_action(
         c.number,
         "submit_investigation",
         by=org["quality"],
@@ -167,25 +161,37 @@ def test_badge_counts_late_steps_of_my_departments_and_the_gm_office_supplier_ca
             "supplier": "宁波某供应商",
         },
     )
-    later = c.steps.get(step="countermeasure").due_at + dt.timedelta(days=1)
-    assert reminders.badge_count(org["production"], now=later) == 1
-    assert reminders.badge_count(org["gmoffice"], now=later) == 1  # co-owner of the supplier case
-    assert reminders.badge_count(org["quality"], now=later) == 0
-    assert reminders.badge_count(org["production"], now=later - dt.timedelta(days=2)) == 0
+    due = wf.steps(c).get(code="countermeasure").due_at
+    later, earlier = due + dt.timedelta(days=1), due - dt.timedelta(days=1)
+    assert reminders.badge_counts(org["production"], now=later) == {
+        "waiting": 1,
+        "late": 1,
+        "inquiries": 0,
+        "total": 1,
+    }
+    # not late yet: it waits all the same (new work counts, not only late work)
+    assert reminders.badge_counts(org["production"], now=earlier) == {
+        "waiting": 1,
+        "late": 0,
+        "inquiries": 0,
+        "total": 1,
+    }
+    assert reminders.badge_counts(org["gmoffice"], now=later)["waiting"] == 1  # co-owner of the supplier case
+    assert reminders.badge_counts(org["quality"], now=later)["total"] == 0
 
 
 def test_reminder_and_inquiry_lists_page_and_do_not_query_per_row(api, org, django_assert_max_num_queries):
     for _ in range(12):
         _late_closed_case(org)  # one lateness inquiry each
     for _ in range(4):
-        complaint(org)  # left open: reminder, then manager and GM levels = 3 notices each
+        complaint(org)  # left open: its step and its case deadline (11-17) at 3 levels = 6 notices each
     sweep(at(11, 20))
     client = api("gm")
     client.get("/api/v1/reminders")
     # token, user, memberships, count, page (visibility is a subquery)
     with django_assert_max_num_queries(6):
         body = client.get("/api/v1/reminders", {"page_size": 5}).json()
-    assert (body["count"], len(body["results"]), body["page_size"]) == (12, 5, 5)
+    assert (body["count"], len(body["results"]), body["page_size"]) == (24, 5, 5)
     with django_assert_max_num_queries(6):
         body = client.get("/api/v1/lateness-inquiries", {"page": 2, "page_size": 10}).json()
     assert (body["count"], len(body["results"]), body["page"]) == (12, 2, 2)

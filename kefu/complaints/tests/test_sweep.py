@@ -10,12 +10,12 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from kefu.complaints import actions
-from kefu.complaints.models import ComplaintStep, LatenessInquiry, ReminderNotice
-from kefu.complaints.sweep import sweep
-from kefu.complaints.tests.workflow_factory import MONDAY, TZ, complaint
+from kefu.complaints.services import take_action
+from kefu.complaints.tests.workflow_factory import MONDAY, TZ, complaint, steps
 from kefu.core.models import Notification
 from kefu.core.org import department
+from kefu.flow.models import Inquiry, Reminder, Step
+from kefu.flow.sweep import sweep
 
 
 def at(m, d, h=9):
@@ -26,7 +26,7 @@ def at(m, d, h=9):
 
 
 def levels(c):
-    return sorted(ReminderNotice.objects.filter(complaint=c).values_list("level", flat=True))
+    return sorted(Reminder.objects.filter(record_id=c.pk, step__kind="step").values_list("level", flat=True))
 
 
 def test_nothing_before_the_deadline(org):
@@ -38,7 +38,7 @@ def test_nothing_before_the_deadline(org):
 def test_reminder_then_manager_then_gm_at_plus_one_and_two_working_days(org):
     c = complaint(org)
     r = sweep(at(11, 4))
-    assert r.issued == [(c.steps.get().id, 0, department("gm_office").pk)]
+    assert r.issued == [(steps(c).get().id, 0, department("gm_office").pk)]
     to = set(Notification.objects.filter(kind="reminder_l0").values_list("to", flat=True))
     assert to == {"gm@example.com", "dgm@example.com", "gmoffice@example.com"}
 
@@ -76,7 +76,7 @@ def test_running_twice_at_the_same_now_issues_nothing_the_second_time(org):
     out = io.StringIO()
     call_command("sweep", now="2026-11-06T09:00+08:00", stdout=out)
     assert "issued 0 notice(s)" in out.getvalue()
-    assert ReminderNotice.objects.count() == 6 and Notification.objects.count() == mails
+    assert Reminder.objects.count() == 6 and Notification.objects.count() == mails
 
 
 def test_a_bad_now_is_refused(org):
@@ -88,7 +88,7 @@ def test_a_bad_now_is_refused(org):
 
 def test_done_steps_get_no_reminder(org):
     c = complaint(org)
-    actions.perform(c.number, "assign", by=org["gmoffice"], now=at(11, 3))
+    take_action(c.number, "assign", by=org["gmoffice"], now=at(11, 3))
     r = sweep(at(11, 4))
     assert r.issued == []  # investigation is due 11-06
 
@@ -109,8 +109,8 @@ def test_only_overdue_steps_in_one_indexed_query(org, django_assert_num_queries)
 
 # (settings and calendar: cached per process since the complaints were registered)
 # count overdue, savepoint, lock the steps lacking a notice, insert their notices, members,
-# the numbers and titles of the steps mailed about, insert mails, release
-QUERIES = 8
+# the steps mailed about, their records' titles (one query per record type), insert mails, release
+QUERIES = 9
 # count overdue, savepoint, lock the steps lacking a notice (none), insert (nothing), release
 QUERIES_NOTHING_NEW = 4
 # count overdue, savepoint, lock the steps, insert their notices, members (none with an address), release
@@ -122,14 +122,14 @@ QUERIES_NOBODY_MAILED = 6
 
 def test_a_step_past_all_three_cutoffs_gets_its_three_notices_in_one_run(org):
     c = complaint(org)
-    step = c.steps.get()
+    step = steps(c).get()
     now = at(11, 6)  # two working days after the deadline (11-03): manager and GM too
     r = sweep(now)
     gm_office = department("gm_office").pk
     assert r.issued == [(step.id, 0, gm_office), (step.id, 1, gm_office), (step.id, 2, gm_office)]
     assert r.by_level() == {0: 1, 1: 1, 2: 1}
-    written = ReminderNotice.objects.filter(step=step).order_by("level")
-    assert [(n.level, n.complaint_id, n.department_id, n.step_due_at, n.issued_at) for n in written] == [
+    written = Reminder.objects.filter(step=step).order_by("level")
+    assert [(n.level, n.record_id, n.department_id, n.step_due_at, n.issued_at) for n in written] == [
         (level, c.pk, gm_office, step.due_at, now) for level in (0, 1, 2)
     ]
     kinds = set(Notification.objects.filter(object_id=c.number).values_list("kind", flat=True))
@@ -138,10 +138,11 @@ def test_a_step_past_all_three_cutoffs_gets_its_three_notices_in_one_run(org):
 
 def test_a_step_with_level_0_issued_gets_only_1_and_2(org):
     c = complaint(org)
-    step = c.steps.get()
-    earlier = ReminderNotice.objects.create(
+    step = steps(c).get()
+    earlier = Reminder.objects.create(
         step=step,
-        complaint=c,
+        record_type="complaint",
+        record_id=c.pk,
         department=step.department,
         level=0,
         step_due_at=step.due_at,
@@ -150,7 +151,7 @@ def test_a_step_with_level_0_issued_gets_only_1_and_2(org):
     r = sweep(at(11, 6))
     assert [(n.step_id, n.level) for n in r.issued] == [(step.id, 1), (step.id, 2)]
     assert r.by_level() == {0: 0, 1: 1, 2: 1}
-    assert ReminderNotice.objects.get(level=0).issued_at == earlier.issued_at
+    assert Reminder.objects.get(level=0).issued_at == earlier.issued_at
     assert levels(c) == [0, 1, 2]
     assert not Notification.objects.filter(kind="reminder_l0").exists()
 
@@ -160,7 +161,7 @@ def test_each_level_once_across_runs_and_the_counts_by_level(org):
     b = complaint(org, now=at(11, 5))  # Thursday: assign due Friday 11-06
     c = complaint(org)
     # assigned on time: its investigation (quality) is due 11-06
-    actions.perform(c.number, "assign", by=org["gmoffice"], now=at(11, 3))
+    take_action(c.number, "assign", by=org["gmoffice"], now=at(11, 3))
     out = io.StringIO()
     call_command("sweep", now="2026-11-05T09:00+08:00", stdout=out)
     assert "issued 2 notice(s) (department 1, manager 1, GM 0)" in out.getvalue()  # a only
@@ -169,10 +170,10 @@ def test_each_level_once_across_runs_and_the_counts_by_level(org):
     assert sweep(at(11, 10)).issued == []
     r = sweep(at(11, 11))
     assert r.by_level() == {0: 0, 1: 0, 2: 2}
-    pairs = list(ReminderNotice.objects.values_list("step_id", "level"))
+    pairs = list(Reminder.objects.values_list("step_id", "level"))
     assert len(pairs) == len(set(pairs)) == 9
     assert levels(a) == levels(b) == levels(c) == [0, 1, 2]
-    assert set(ReminderNotice.objects.filter(complaint=c).values_list("department__code", flat=True)) == {
+    assert set(Reminder.objects.filter(record_id=c.pk).values_list("department__code", flat=True)) == {
         "quality"
     }
 
@@ -185,9 +186,9 @@ def test_mail_only_for_the_notices_written_and_members_with_an_address(org):
     b = complaint(org)  # also due 11-03
     c = complaint(org)
     # assigned on time: its investigation (quality) is due 11-06
-    actions.perform(c.number, "assign", by=org["gmoffice"], now=at(11, 3))
+    take_action(c.number, "assign", by=org["gmoffice"], now=at(11, 3))
     r = sweep(at(11, 5))
-    step_a, step_b = a.steps.get().id, b.steps.get().id
+    step_a, step_b = steps(a).get().id, steps(b).get().id
     assert [(n.step_id, n.level) for n in r.issued] == [(step_a, 1), (step_b, 0), (step_b, 1)]
 
     def to(number, kind):
@@ -204,7 +205,7 @@ def test_mail_only_for_the_notices_written_and_members_with_an_address(org):
 
     r = sweep(at(11, 10))  # the investigation: 0 and 1 to quality; a and b: GM
     quality = {(n.step_id, n.level) for n in r.issued if n.department_id == department("quality").pk}
-    assert quality == {(c.steps.get(step="investigation").id, 0), (c.steps.get(step="investigation").id, 1)}
+    assert quality == {(steps(c).get(code="investigation").id, 0), (steps(c).get(code="investigation").id, 1)}
     assert to(c.number, "reminder_l0") == {"quality@example.com", "qualitymgr@example.com"}
     assert to(c.number, "reminder_l1") == {"qualitymgr@example.com"}
     assert to(a.number, "reminder_l2") == to(b.number, "reminder_l2") == {"gm@example.com"}
@@ -232,40 +233,38 @@ def test_a_database_without_insert_returning_gets_the_same_notices(org, monkeypa
     get_user_model().objects.update(email="")
     monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
     r = sweep(at(11, 6))
-    step = c.steps.get()
+    step = steps(c).get()
     assert [(n.step_id, n.level) for n in r.issued] == [(step.id, 0), (step.id, 1), (step.id, 2)]
     assert levels(c) == [0, 1, 2]
     assert sweep(at(11, 6)).issued == []
-    assert ReminderNotice.objects.count() == 3
+    assert Reminder.objects.count() == 3
 
 
 def test_the_overdue_query_uses_the_partial_index(org):
     if connection.vendor != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
     complaint(org)
-    qs = ComplaintStep.objects.filter(done_at__isnull=True, due_at__lt=at(11, 4)).order_by("due_at", "id")
-    assert "step_open_due_idx" in qs.explain()
+    qs = Step.objects.filter(done_at__isnull=True, due_at__lt=at(11, 4)).order_by("due_at", "id")
+    assert "flow_step_open_due_idx" in qs.explain()
 
 
 def test_lateness_inquiries_on_closing_only_for_late_steps(org):
     """002 篇4 第十四条: after closing, each step finished late gets an inquiry to its department."""
     c = complaint(org)  # assign due 11-03
     n = c.number
-    actions.perform(n, "assign", by=org["gmoffice"], now=at(11, 3))  # on time; investigation due 11-06
-    actions.perform(n, "submit_investigation", by=org["quality"], now=at(11, 10), payload={
+    take_action(n, "assign", by=org["gmoffice"], now=at(11, 3))  # on time; investigation due 11-06
+    take_action(n, "submit_investigation", by=org["quality"], now=at(11, 10), payload={
         "cause": "burr", "valid": True, "responsible_department": "production"})  # fmt: skip  # late by 2
-    actions.perform(n, "submit_countermeasure", by=org["production"], now=at(11, 10, 15),
+    take_action(n, "submit_countermeasure", by=org["production"], now=at(11, 10, 15),
                     payload={"analysis": "die", "action": "replace"})  # fmt: skip
-    actions.perform(n, "submit_proposal", by=org["sales"], now=at(11, 11),
+    take_action(n, "submit_proposal", by=org["sales"], now=at(11, 11),
                     payload={"handling": "exchange", "loss_amount": "100"})  # fmt: skip
-    assert not LatenessInquiry.objects.exists()  # not before closing
-    actions.perform(
-        n, "submit_synthesis", by=org["gmoffice"], now=at(11, 16), payload={"opinion": "ok"}
-    )  # late
-    actions.perform(n, "approve", by=org["salesmgr"], now=at(11, 16, 11))
-    actions.perform(n, "record_reply", by=org["sales"], now=at(11, 16, 15),
+    assert not Inquiry.objects.exists()  # not before closing
+    take_action(n, "submit_synthesis", by=org["gmoffice"], now=at(11, 16), payload={"opinion": "ok"})  # late
+    take_action(n, "approve", by=org["salesmgr"], now=at(11, 16, 11))
+    take_action(n, "record_reply", by=org["sales"], now=at(11, 16, 15),
                     payload={"letter": "ok", "customer_accepts": True})  # fmt: skip
-    inquiries = {i.step.step: i for i in LatenessInquiry.objects.select_related("step", "department")}
+    inquiries = {i.step.code: i for i in Inquiry.objects.select_related("step", "department")}
     assert set(inquiries) == {"investigation", "synthesis"}
     assert inquiries["investigation"].department.code == "quality"
     assert inquiries["investigation"].late_workdays == 2  # 11-09, 11-10
@@ -276,10 +275,10 @@ def test_lateness_inquiries_on_closing_only_for_late_steps(org):
 
 def test_not_established_cases_get_inquiries_too(org):
     c = complaint(org)
-    actions.perform(c.number, "assign", by=org["gmoffice"], now=at(11, 5))  # late (due 11-03)
-    actions.perform(c.number, "submit_investigation", by=org["quality"], now=at(11, 5, 12),
+    take_action(c.number, "assign", by=org["gmoffice"], now=at(11, 5))  # late (due 11-03)
+    take_action(c.number, "submit_investigation", by=org["quality"], now=at(11, 5, 12),
                     payload={"cause": "misuse", "valid": False})  # fmt: skip
-    assert [i.step.step for i in LatenessInquiry.objects.all()] == ["assign"]
+    assert [i.step.code for i in Inquiry.objects.all()] == ["assign"]
 
 
 # --- two sweeps at once on PostgreSQL --------------------------------------------------------
@@ -315,7 +314,7 @@ def test_concurrent_sweeps_issue_each_notice_once(org):
         t.join()
     assert errors == []
     issued = sum(len(r.issued) for r in results)
-    assert issued == 120 == ReminderNotice.objects.count()  # 40 steps x 3 levels, each once
+    assert issued == 120 == Reminder.objects.count()  # 40 steps x 3 levels, each once
     assert {level: sum(r.by_level()[level] for r in results) for level in (0, 1, 2)} == {0: 40, 1: 40, 2: 40}
     assert len({(n.step_id, n.level) for r in results for n in r.issued}) == 120
     assert Notification.objects.filter(kind="reminder_l2").count() == 40

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import translation
 
 from kefu.core.models import AuditEvent
@@ -13,19 +13,6 @@ from kefu.core.models import AuditEvent
 from .. import selectors, tables
 from ..models import Complaint
 from .test_intake import EXE, JPEG, at, intake, make_customer, upload
-
-
-def _urlpatterns() -> list:
-    """The project's URLs, plus the workflow pages the detail page's panel links to if not mounted yet."""
-    from kefu.urls import urlpatterns as project
-
-    if any(getattr(p, "namespace", None) == "complaints_work" for p in project):
-        return list(project)
-    return [path("complaints/work/", include("kefu.complaints.urls_workflow")), *project]
-
-
-urlpatterns = _urlpatterns()
-pytestmark = pytest.mark.urls(__name__)
 
 
 @pytest.fixture(autouse=True)
@@ -265,7 +252,7 @@ def test_detail_shows_fields_acknowledgement_steps_history_and_workflow_panel(pa
     assert "2026-10-08 23:59" in html  # assign step due
     assert "Registered" in html and "Acknowledged to the customer" in html
     assert 'class="thumb"' in html
-    assert "complaints/_partials/workflow_panel.html" in [t.name for t in response.templates]
+    assert "flow/_partials/panel.html" in [t.name for t in response.templates]
 
 
 @pytest.mark.django_db

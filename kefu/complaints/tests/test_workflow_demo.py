@@ -6,9 +6,9 @@ from collections import Counter
 
 from django.utils import timezone
 
-from kefu.complaints.demo_workflow import spread_over_states
-from kefu.complaints.models import LatenessInquiry, ReminderNotice
+from kefu.complaints.demo import spread_over_states
 from kefu.complaints.tests.workflow_factory import TZ, complaint
+from kefu.flow.models import Inquiry, Reminder
 
 
 def test_demo_complaints_spread_over_states_with_reminders_and_inquiries(org, time_machine):
@@ -22,7 +22,7 @@ def test_demo_complaints_spread_over_states_with_reminders_and_inquiries(org, ti
     assert sum(reached.values()) == 60
     assert len([s for s, n in reached.items() if n]) >= 8, reached
     assert reached["closed"] > 0 and reached["not_established"] > 0
-    assert ReminderNotice.objects.exists()
-    assert LatenessInquiry.objects.filter(answered_at__isnull=True).exists()
-    assert LatenessInquiry.objects.filter(answered_at__isnull=False).exists()
+    assert Reminder.objects.exists()
+    assert Inquiry.objects.filter(answered_at__isnull=True).exists()
+    assert Inquiry.objects.filter(answered_at__isnull=False).exists()
     assert isinstance(reached, Counter)

@@ -5,7 +5,7 @@ import io
 from django.core.management import call_command
 
 from kefu.complaints import workflow
-from kefu.complaints.management.commands.workflow_doc import DOC, render
+from kefu.flow.management.commands.workflow_doc import DOC, render
 
 
 def test_committed_doc_matches_the_workflow_table():
@@ -16,7 +16,11 @@ def test_doc_names_every_action_and_deadline_setting():
     text = render()
     for name in workflow.ACTIONS:
         assert f"`{name}`" in text
-    for key in ("step_days.investigation", "step_days.countermeasure.major", "authority.deputy_gm_max"):
+    for key in (
+        "due.complaint.investigation",
+        "due.complaint.countermeasure.major",
+        "authority.deputy_gm_max",
+    ):
         assert f"`{key}`" in text
 
 
@@ -27,11 +31,11 @@ def test_check_mode_passes_on_the_committed_doc():
 def test_the_sweep_runs_every_five_minutes_in_django_q(db):
     from django_q.models import Schedule
 
-    from kefu.complaints.sweep import scheduled
+    from kefu.flow.sweep import scheduled
 
     schedule = Schedule.objects.get(name="kefu-sweep")
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
-        "kefu.complaints.sweep.scheduled",
+        "kefu.flow.sweep.scheduled",
         "I",
         5,
     )

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
-from kefu.complaints import actions
-from kefu.complaints.sweep import sweep
+from kefu.complaints.services import take_action
 from kefu.complaints.tests.workflow_factory import TZ, complaint, walk_to
-from kefu.complaints.views_workflow import work_badge
-
-pytestmark = pytest.mark.urls("kefu.complaints.tests.workflow_urls")
+from kefu.flow.models import Inquiry
+from kefu.flow.sweep import sweep
+from kefu.flow.views import work_badge
 
 
 def test_detail_page_shows_the_timeline_and_only_my_actions(page, org):
@@ -27,7 +25,7 @@ def test_detail_page_shows_the_timeline_and_only_my_actions(page, org):
 
 def test_plain_post_moves_the_case_and_redirects(page, org):
     c = complaint(org)
-    r = page("gmoffice").post(f"/complaints/work/{c.number}/act/assign/", {"note": "to quality"})
+    r = page("gmoffice").post(f"/work/complaint/{c.number}/act/assign/", {"note": "to quality"})
     assert r.status_code == 302 and r["Location"].endswith("#workflow")
     c.refresh_from_db()
     assert c.status == "investigating"
@@ -37,7 +35,7 @@ def test_htmx_post_returns_the_refreshed_panel(page, org):
     c = walk_to(org, complaint(org), "investigating")
     client = page("quality")
     data = {"cause": "burr", "valid": "true", "responsible_department": "production", "needs_rd": "on"}
-    r = client.post(f"/complaints/work/{c.number}/act/submit_investigation/", data, HTTP_HX_REQUEST="true")
+    r = client.post(f"/work/complaint/{c.number}/act/submit_investigation/", data, HTTP_HX_REQUEST="true")
     assert r.status_code == 200 and 'id="workflow-panel"' in r.content.decode()
     c.refresh_from_db()
     assert c.status == "countermeasure" and c.needs_rd and c.responsible_department.code == "production"
@@ -45,12 +43,12 @@ def test_htmx_post_returns_the_refreshed_panel(page, org):
 
 def test_a_refused_action_shows_the_reason_and_changes_nothing(page, org):
     c = walk_to(org, complaint(org), "approval", loss="20000.00")
-    r = page("sales").post(f"/complaints/work/{c.number}/act/approve/", {}, HTTP_HX_REQUEST="true")
+    r = page("sales").post(f"/work/complaint/{c.number}/act/approve/", {}, HTTP_HX_REQUEST="true")
     assert (
         r.status_code == 200
         and "“核准”只能由以下人员执行：副总经理或以上（损失金额 20000.00）" in r.content.decode()
     )
-    r = page("salesmgr").post(f"/complaints/work/{c.number}/act/approve/", {})
+    r = page("salesmgr").post(f"/work/complaint/{c.number}/act/approve/", {})
     assert r.status_code == 302
     c.refresh_from_db()
     assert c.status == "approval"
@@ -59,7 +57,7 @@ def test_a_refused_action_shows_the_reason_and_changes_nothing(page, org):
 def test_refused_action_names_the_allowed_actions_by_their_chinese_labels(page, org):
     """A page shows the 409 in Chinese: the action, the state and the allowed actions by label, not code."""
     c = complaint(org)  # registered
-    r = page("gmoffice").post(f"/complaints/work/{c.number}/act/submit_investigation/", {"cause": "x"},
+    r = page("gmoffice").post(f"/work/complaint/{c.number}/act/submit_investigation/", {"cause": "x"},
                               HTTP_HX_REQUEST="true")  # fmt: skip
     html = r.content.decode()
     assert r.status_code == 200
@@ -74,7 +72,7 @@ def test_refused_action_names_the_allowed_actions_by_their_chinese_labels(page, 
 
 def test_missing_field_is_named(page, org):
     c = walk_to(org, complaint(org), "investigating")
-    r = page("quality").post(f"/complaints/work/{c.number}/act/submit_investigation/", {"valid": "true"},
+    r = page("quality").post(f"/work/complaint/{c.number}/act/submit_investigation/", {"valid": "true"},
                              HTTP_HX_REQUEST="true")  # fmt: skip
     assert 'data-field="cause"' in r.content.decode()
     assert "cause: 不能为空" in r.content.decode()  # pydantic's string_too_short, translated
@@ -83,28 +81,28 @@ def test_missing_field_is_named(page, org):
 def test_quality_submits_the_investigation_from_the_work_list(page, org):
     c = walk_to(org, complaint(org), "investigating")
     client = page("quality")
-    html = client.get("/complaints/work/").content.decode()
+    html = client.get("/work/").content.decode()
     assert f'data-number="{c.number}"' in html and 'data-action="submit_investigation"' in html
-    r = client.post(f"/complaints/work/{c.number}/act/submit_investigation/", {
-        "cause": "burr", "valid": "true", "responsible_department": "production", "next": "/complaints/work/"})  # fmt: skip
-    assert r.status_code == 302 and r["Location"] == "/complaints/work/"
+    r = client.post(f"/work/complaint/{c.number}/act/submit_investigation/", {
+        "cause": "burr", "valid": "true", "responsible_department": "production", "next": "/work/"})  # fmt: skip
+    assert r.status_code == 302 and r["Location"] == "/work/"
     c.refresh_from_db()
     assert c.status == "countermeasure"
-    assert f'data-number="{c.number}"' not in client.get("/complaints/work/").content.decode()
-    assert f'data-number="{c.number}"' in page("production").get("/complaints/work/").content.decode()
+    assert f'data-number="{c.number}"' not in client.get("/work/").content.decode()
+    assert f'data-number="{c.number}"' in page("production").get("/work/").content.decode()
 
 
 def test_work_list_puts_late_steps_first_and_lists_reminders_and_inquiries(page, org):
     late = complaint(org, now=dt.datetime(2026, 11, 2, 9, tzinfo=TZ))
     fresh = complaint(org, now=timezone.now())
     sweep()
-    actions.perform(late.number, "assign", by=org["gmoffice"])  # late -> an inquiry once closed
-    actions.perform(
+    take_action(late.number, "assign", by=org["gmoffice"])  # late -> an inquiry once closed
+    take_action(
         late.number, "submit_investigation", by=org["quality"], payload={"cause": "x", "valid": False}
     )
     old = complaint(org, now=dt.datetime(2026, 11, 3, 9, tzinfo=TZ))
     sweep()
-    html = page("gmoffice").get("/complaints/work/").content.decode()
+    html = page("gmoffice").get("/work/").content.decode()
     assert html.index(f'data-number="{old.number}"') < html.index(f'data-number="{fresh.number}"')
     assert 'id="work-reminders"' in html and old.number in html.split('id="work-reminders"')[1]
     inquiries = html.split('id="work-inquiries"')[1]
@@ -116,32 +114,31 @@ def test_work_list_query_count_does_not_grow_with_rows(page, org, django_assert_
     client = page("gmoffice")
     for _ in range(3):
         complaint(org)
-    client.get("/complaints/work/")
+    client.get("/work/")
     with django_assert_max_num_queries(14):
-        client.get("/complaints/work/")
+        client.get("/work/")
     for _ in range(10):
         complaint(org)
     with django_assert_max_num_queries(14):
-        client.get("/complaints/work/")
+        client.get("/work/")
 
 
-def test_badge_counts_late_steps_and_inquiries(org):
-    complaint(org, now=dt.datetime(2026, 11, 2, 9, tzinfo=TZ))
+def test_badge_counts_what_waits_for_me_and_the_late_part(org):
+    complaint(org, now=dt.datetime(2026, 11, 2, 9, tzinfo=TZ))  # late
+    complaint(org, now=timezone.now())  # new, not late
     request = RequestFactory().get("/")
     request.user = org["gmoffice"]
-    assert work_badge(request)["kefu_work_badge"]() == 1
+    assert work_badge(request)["kefu_work"]() == {"waiting": 2, "late": 1, "inquiries": 0, "total": 2}
     request.user = org["quality"]
-    assert work_badge(request)["kefu_work_badge"]() == 0
+    assert work_badge(request)["kefu_work"]()["total"] == 0
 
 
 def test_inquiry_answered_from_the_page(page, org):
     c = complaint(org, now=dt.datetime(2026, 11, 2, 9, tzinfo=TZ))
-    actions.perform(c.number, "assign", by=org["gmoffice"])
-    actions.perform(
-        c.number, "submit_investigation", by=org["quality"], payload={"cause": "x", "valid": False}
-    )
-    inquiry = c.inquiries.get()
-    r = page("gmoffice").post(f"/complaints/work/inquiries/{inquiry.pk}/answer/", {"reason": "on leave"})
+    take_action(c.number, "assign", by=org["gmoffice"])
+    take_action(c.number, "submit_investigation", by=org["quality"], payload={"cause": "x", "valid": False})
+    inquiry = Inquiry.objects.get(record_id=c.pk, step__kind="step")
+    r = page("gmoffice").post(f"/work/inquiries/{inquiry.pk}/answer/", {"reason": "on leave"})
     assert r.status_code == 302
     inquiry.refresh_from_db()
     assert inquiry.reason == "on leave"

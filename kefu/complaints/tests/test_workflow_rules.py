@@ -8,13 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from kefu.complaints import actions
-from kefu.complaints.models import ComplaintStep, ExtensionRequest
-from kefu.complaints.tests.workflow_factory import MONDAY, TZ, complaint, walk_to
+from kefu.complaints.services import take_action
+from kefu.complaints.tests.workflow_factory import MONDAY, TZ, complaint, open_step, steps, walk_to
 from kefu.core.errors import Forbidden, Invalid
 from kefu.core.models import Notification, Setting
-
-pytestmark = pytest.mark.urls("kefu.complaints.tests.workflow_urls")
+from kefu.flow.models import Extension
 
 
 def post(api, user, number, action, body, raw=None):
@@ -92,9 +90,9 @@ def test_thresholds_are_settings(api, org):
 def test_approval_step_goes_to_the_approver_level(org):
     small = walk_to(org, complaint(org), "approval", loss="100.00")
     big = walk_to(org, complaint(org), "approval", loss="80000.00")
-    step = ComplaintStep.objects.get(complaint=small, step="approval")
+    step = steps(small).get(code="approval")
     assert step.department.code == "sales" and step.data["authority"] == "sales_manager"
-    step = ComplaintStep.objects.get(complaint=big, step="approval")
+    step = steps(big).get(code="approval")
     assert step.department.code == "gm_office" and step.data["authority"] == "gm"
     to_approve = set(
         Notification.objects.filter(object_id=big.number, kind="approval_request").values_list(
@@ -109,52 +107,52 @@ def test_approval_step_goes_to_the_approver_level(org):
 
 def test_extensions_are_capped_at_seven_working_days_per_step(org):
     c = walk_to(org, complaint(org), "investigating", now=MONDAY)
-    step = ComplaintStep.objects.get(complaint=c, done_at__isnull=True)
+    step = open_step(c)
     assert step.due_at == dt.datetime(2026, 11, 5, 23, 59, 59, tzinfo=TZ)  # Mon + 3 working days
 
     def extend(days):
-        actions.perform(c.number, "request_extension", by=org["quality"], payload={"days": days, "reason": "lab"},
+        take_action(c.number, "request_extension", by=org["quality"], payload={"days": days, "reason": "lab"},
                         now=MONDAY)  # fmt: skip
-        actions.perform(c.number, "approve_extension", by=org["qualitymgr"], payload={}, now=MONDAY)
+        take_action(c.number, "approve_extension", by=org["qualitymgr"], payload={}, now=MONDAY)
 
     extend(3)
     extend(4)
     step.refresh_from_db()
-    assert step.extended_days == 7
+    assert step.extended == 7
     # Thu 11-05 + 7 working days = Mon 11-16
     assert step.due_at == dt.datetime(2026, 11, 16, 23, 59, 59, tzinfo=TZ)
     c.refresh_from_db()
     assert c.due_at == step.due_at
     with pytest.raises(Invalid) as err:
-        actions.perform(c.number, "request_extension", by=org["quality"], payload={"days": 1, "reason": "x"})
+        take_action(c.number, "request_extension", by=org["quality"], payload={"days": 1, "reason": "x"})
     assert err.value.field == "days" and "7" in err.value.detail
 
 
 def test_one_request_beyond_the_cap_is_refused_at_once(org):
     c = walk_to(org, complaint(org), "investigating")
     with pytest.raises(Invalid) as err:
-        actions.perform(c.number, "request_extension", by=org["quality"], payload={"days": 8, "reason": "x"})
+        take_action(c.number, "request_extension", by=org["quality"], payload={"days": 8, "reason": "x"})
     assert err.value.field == "days"
-    assert not ExtensionRequest.objects.exists()
+    assert not Extension.objects.exists()
 
 
 def test_refused_extension_keeps_the_deadline(org):
     c = walk_to(org, complaint(org), "investigating")
     due = c.due_at
-    actions.perform(c.number, "request_extension", by=org["quality"], payload={"days": 2, "reason": "lab"})
-    actions.perform(c.number, "approve_extension", by=org["qualitymgr"], payload={"approved": False})
+    take_action(c.number, "request_extension", by=org["quality"], payload={"days": 2, "reason": "lab"})
+    take_action(c.number, "approve_extension", by=org["qualitymgr"], payload={"approved": False})
     c.refresh_from_db()
     assert c.due_at == due
-    req = ExtensionRequest.objects.get()
+    req = Extension.objects.get()
     assert req.approved is False and req.decided_by == org["qualitymgr"]
-    assert ComplaintStep.objects.get(complaint=c, done_at__isnull=True).extended_days == 0
+    assert open_step(c).extended == 0
 
 
 def test_a_clerk_cannot_approve_an_extension(org):
     c = walk_to(org, complaint(org), "investigating")
-    actions.perform(c.number, "request_extension", by=org["quality"], payload={"days": 2, "reason": "lab"})
+    take_action(c.number, "request_extension", by=org["quality"], payload={"days": 2, "reason": "lab"})
     with pytest.raises(Forbidden):
-        actions.perform(c.number, "approve_extension", by=org["quality"], payload={})
+        take_action(c.number, "approve_extension", by=org["quality"], payload={})
 
 
 # --- input errors: 422 naming the field, 404, 401; never 500 -------------------------------

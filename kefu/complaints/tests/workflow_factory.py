@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from kefu.complaints import actions
-from kefu.complaints.services import register_complaint
+from kefu.complaints.services import register_complaint, take_action
 from kefu.customers.models import Customer
+from kefu.flow.models import Step
 
 TZ = ZoneInfo("Asia/Shanghai")
 # Monday 2026-11-02 09:00 in Shanghai: a plain working week, no holidays near.
@@ -83,7 +83,7 @@ def walk_to(
         if c.status == state:
             return c
         assert c.status == before, (c.status, before)
-        actions.perform(c.number, action, by=org[user], payload=payload, now=now)
+        take_action(c.number, action, by=org[user], payload=payload, now=now)
     c.refresh_from_db()
     assert c.status == state, (c.status, state)
     return c
@@ -101,3 +101,12 @@ def path(*, needs_rd: bool = False, loss: str | None = None):
         if action == "submit_countermeasure" and needs_rd:
             steps.append(RD_STEP)
     return steps
+
+
+def steps(c):
+    """The complaint's workflow steps (not its case deadline) in the engine's table."""
+    return Step.objects.filter(record_type="complaint", record_id=c.pk, kind="step")
+
+
+def open_step(c):
+    return steps(c).get(done_at__isnull=True)

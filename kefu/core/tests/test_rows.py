@@ -9,10 +9,11 @@ from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 from django.db.models import Count
 
-from kefu.complaints.models import Complaint, ComplaintStep
+from kefu.complaints.models import Complaint
 from kefu.core.db import rows
 from kefu.core.models import AuditEvent, Department
 from kefu.customers.models import Customer
+from kefu.flow.models import Step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -73,18 +74,21 @@ def test_an_inserted_row_reads_back_as_the_orm_would_have_written_it(customer):
     )
 
     department = Department.objects.first() or Department.objects.create(code="gm", name="总经理办公室")
-    step_orm = ComplaintStep.objects.create(
-        complaint=by_orm, step="assign", department=department, due_at=by_orm.due_at, data={"a": [1, "二"]}
-    )
-    step = ComplaintStep(
-        complaint=fast, step="assign", department=department, due_at=fast.due_at, data={"a": [1, "二"]}
-    )
+    step_orm = Step.objects.create(
+        record_type="complaint", record_id=by_orm.pk, record_key=by_orm.number, code="assign",
+        department=department, due_at=by_orm.due_at, data={"a": [1, "二"]},
+    )  # fmt: skip
+    step = Step(
+        record_type="complaint", record_id=fast.pk, record_key=fast.number, code="assign",
+        department=department, due_at=fast.due_at, data={"a": [1, "二"]},
+    )  # fmt: skip
     rows.insert([step])
-    assert _values(ComplaintStep, step.pk) == _values(ComplaintStep, step_orm.pk) | {
-        "complaint_id": fast.pk,
+    assert _values(Step, step.pk) == _values(Step, step_orm.pk) | {
+        "record_id": fast.pk,
+        "record_key": fast.number,
         "started_at": step.started_at,
     }
-    assert ComplaintStep.objects.get(pk=step.pk).data == {"a": [1, "二"]}
+    assert Step.objects.get(pk=step.pk).data == {"a": [1, "二"]}
 
 
 @pytest.mark.django_db
@@ -165,7 +169,7 @@ def test_a_prepared_select_refuses_what_it_cannot_rebuild(customer):
 
 
 STEPS_OF = rows.Prepared(
-    lambda pk: ComplaintStep.objects.filter(complaint_id=pk).select_related("department", "assignee")
+    lambda pk: Step.objects.filter(record_id=pk).select_related("department", "assignee")
 )
 
 
@@ -187,16 +191,15 @@ def test_a_prepared_select_joins_select_related_rows_as_the_orm_does(customer, d
     user = django_user_model_create("qe")
     due = dt.datetime(2026, 11, 5, 15, 59, 59, tzinfo=dt.UTC)
     for step, dept, assignee in (("assign", quality, None), ("investigate", sales, user)):
-        ComplaintStep.objects.create(
-            complaint=complaint, step=step, department=dept, assignee=assignee, started_at=due, due_at=due
-        )
-    orm = list(
-        ComplaintStep.objects.filter(complaint_id=complaint.pk).select_related("department", "assignee")
-    )
+        Step.objects.create(
+            record_type="complaint", record_id=complaint.pk, record_key=complaint.number, code=step,
+            department=dept, assignee=assignee, started_at=due, due_at=due,
+        )  # fmt: skip
+    orm = list(Step.objects.filter(record_id=complaint.pk).select_related("department", "assignee"))
     STEPS_OF.all(complaint.pk)  # compiled on this connection
     with django_assert_num_queries(1):  # the joined rows come with it: no query per step
         found = STEPS_OF.all(complaint.pk)
-        assert [(s.step, s.department.code, s.assignee and s.assignee.username) for s in found] == [
+        assert [(s.code, s.department.code, s.assignee and s.assignee.username) for s in found] == [
             ("assign", "quality", None),
             ("investigate", "sales", "qe"),
         ]
@@ -231,7 +234,7 @@ def test_a_database_that_cannot_return_keys_gets_the_orms_save(
 
 LISTS_OF = rows.Probe(
     {
-        "steps": lambda pk: ComplaintStep.objects.filter(complaint_id=pk),
+        "steps": lambda pk: Step.objects.filter(record_id=pk),
         "followups": lambda pk: Complaint.objects.filter(parent_id=pk),
     }
 )
@@ -245,9 +248,10 @@ def test_a_probe_says_in_one_query_which_queries_have_rows(customer, django_asse
     child.save()
     due = dt.datetime(2026, 11, 5, 15, 59, 59, tzinfo=dt.UTC)
     department = Department.objects.get_or_create(code="quality", defaults={"name": "品质部"})[0]
-    ComplaintStep.objects.create(
-        complaint=child, step="assign", department=department, started_at=due, due_at=due
-    )
+    Step.objects.create(
+        record_type="complaint", record_id=child.pk, record_key=child.number, code="assign",
+        department=department, started_at=due, due_at=due,
+    )  # fmt: skip
     with django_assert_num_queries(1):
         assert LISTS_OF(parent.pk) == {"followups"}
     with django_assert_num_queries(1):

@@ -30,7 +30,7 @@ def test_a_transaction_holds_the_writer_lock_until_it_commits_or_rolls_back():
     connection.ensure_connection()
     assert not _held_by_someone()
     with transaction.atomic():
-        Setting.objects.create(key="step_days.assign", value=2)
+        Setting.objects.create(key="due.complaint.assign", value="2 workdays")
         assert _held_by_someone()
         with transaction.atomic():  # a savepoint takes nothing more
             assert _held_by_someone()
@@ -38,17 +38,17 @@ def test_a_transaction_holds_the_writer_lock_until_it_commits_or_rolls_back():
     assert not _held_by_someone()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        Setting.objects.filter(key="step_days.assign").delete()
+        Setting.objects.filter(key="due.complaint.assign").delete()
         assert _held_by_someone()
         raise RuntimeError("roll back")
     assert not _held_by_someone()
-    assert Setting.objects.filter(key="step_days.assign").exists()
+    assert Setting.objects.filter(key="due.complaint.assign").exists()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_closing_a_connection_inside_a_transaction_releases_the_lock():
     with pytest.raises(RuntimeError), transaction.atomic():
-        Setting.objects.create(key="step_days.assign", value=2)
+        Setting.objects.create(key="due.complaint.assign", value="2 workdays")
         connection.close()  # as when a request fails badly; Django drops the connection
         raise RuntimeError
     assert not _held_by_someone()

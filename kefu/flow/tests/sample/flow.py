@@ -100,4 +100,5 @@ FLOW = Flow(
     list_related=("customer",),
     lookup=lookup,
     url=lambda key: f"/tickets/{key}/",
+    documented=False,
 )

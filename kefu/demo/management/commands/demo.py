@@ -1,10 +1,10 @@
-"""``kefu demo``: load the demo organisation, customers and complaints (see kefu/core/demo.py)."""
+"""``kefu demo``: load the demo organisation, customers and complaints (see kefu/demo/data.py)."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from kefu.core import demo
+from kefu.demo import data as demo
 
 
 class Command(BaseCommand):

@@ -18,11 +18,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .choices import DepartmentCode as D
-from .choices import Role as R
-from .models import Notification
-from .org import create_user, ensure_departments
-from .workcalendar import WorkCalendar
+from kefu.core.choices import DepartmentCode as D
+from kefu.core.choices import Role as R
+from kefu.core.models import Notification
+from kefu.core.org import create_user, ensure_departments
+from kefu.core.workcalendar import WorkCalendar
 
 DEMO_PASSWORD = "kefu-demo-2026"
 DEFAULT_SEED = 2026
@@ -407,7 +407,7 @@ def spread_states(complaints: list, rng: random.Random, now: dt.datetime) -> boo
     """Move the complaints along the workflow, with back-dated histories, reminders and inquiries."""
     from django_q.models import OrmQ
 
-    from kefu.complaints.demo_workflow import spread_over_states
+    from kefu.complaints.demo import spread_over_states
 
     queued = set(OrmQ.objects.values_list("id", flat=True))
     # One transaction: SQLite commits (fsync) per workflow action would dominate the run.

@@ -1,7 +1,7 @@
 """Demo histories: spread registered demo complaints over every workflow state (issue 4, demo data).
 
 ``spread_over_states(complaints, rng, now)`` advances each complaint with the
-real action functions and back-dated ``now=`` moments, some steps on time
+case engine's actions and back-dated ``now=`` moments, some steps on time
 and some late, then runs the sweep as of ``now`` so reminder notices exist,
 and answers some of the lateness inquiries. The demo's work lists are full
 on a newcomer's first look.
@@ -19,11 +19,13 @@ from django.db.models import Q
 from kefu.core import config
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
 from kefu.core.models import Membership
+from kefu.flow import engine
+from kefu.flow.models import Inquiry
+from kefu.flow.sweep import sweep
 
-from . import actions, workflow
+from . import workflow
 from .choices import Status
-from .models import Complaint, LatenessInquiry
-from .sweep import sweep
+from .models import Complaint
 
 D = DepartmentCode
 
@@ -185,7 +187,7 @@ def spread_over_states(
         for action, dept, payload in _plan(c, rng, target):
             if c.status == target:
                 break
-            step = actions.open_step(c)
+            step = engine.open_step(list(engine.steps_query(workflow.FLOW, c.pk)))
             at = _when(rng, moment, step.due_at, late_share)
             if at >= now:
                 break
@@ -195,9 +197,8 @@ def spread_over_states(
                 by = people.one(rng, dept) or (people.one(rng, D.GM_OFFICE) if c.supplier else None)
             if by is None:
                 break
-            actions.perform(c.number, action, by=by, payload=payload, now=at)
+            c = engine.perform(c, action, by=by, data=payload, now=at).record
             moment = at
-            c.refresh_from_db()
         _extras(c, rng, people, moment, now)
         reached[c.status] += 1
     sweep(now)
@@ -211,20 +212,22 @@ def _extras(c: Complaint, rng: random.Random, people: _People, moment: dt.dateti
         return
     at = min(now, moment + dt.timedelta(hours=2))
     if rng.random() < 0.08 and (by := people.one(rng, D.PRODUCTION)):
-        actions.perform(c.number, "object", by=by, payload={"memo": "对责任判定有异议, 请总经理裁决"}, now=at)
+        engine.perform(c, "object", by=by, data={"memo": "对责任判定有异议, 请总经理裁决"}, now=at)
     if c.severity == "serious" and (by := people.one(rng, D.GM_OFFICE)):
         payload = {"decision": "全部换货, 责任部门提交8D", "attendees": "总经理、品质部、制造部、业务部"}
-        actions.perform(c.number, "record_meeting_decision", by=by, payload=payload, now=at)
+        engine.perform(c, "record_meeting_decision", by=by, data=payload, now=at)
 
 
 def _answer_some_inquiries(rng: random.Random, people: _People, now: dt.datetime) -> None:
-    open_ = LatenessInquiry.objects.filter(Q(answered_at__isnull=True), issued_at__lt=now).select_related(
+    open_ = Inquiry.objects.filter(Q(answered_at__isnull=True), issued_at__lt=now).select_related(
         "department"
     )
     for inquiry in open_:
         if rng.random() < 0.5:
             continue
-        by = people.one(rng, inquiry.department.code)
+        # A sales clerk sees only their own customers (R1.2): the sales manager answers for sales.
+        sales = inquiry.department.code == D.SALES
+        by = people.one(rng, inquiry.department.code, min_role=Role.MANAGER if sales else Role.CLERK)
         if by is not None:
             at = min(now, inquiry.issued_at + dt.timedelta(days=rng.randint(1, 4)))
-            actions.answer_inquiry(inquiry.pk, by=by, reason="人员请假, 交接不及时", now=at)
+            engine.answer_inquiry(inquiry.pk, by=by, reason="人员请假, 交接不及时", now=at)

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from kefu.complaints.models import Complaint
-from kefu.core import demo
 from kefu.customers.models import Customer
+from kefu.demo import data as demo
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=TZ)
