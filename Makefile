@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 RUN_PACKAGES := fonts-noto-cjk
 TEST_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: help venv .venv run dev test test-sqlite test-pg lint format bench messages vendor clean debian-run debian-test
+.PHONY: help venv .venv run dev test test-sqlite test-pg test-orm lint format bench messages vendor clean debian-run debian-test
 
 help:
 	@echo "make run          serve the demo on http://127.0.0.1:$(PORT) (gunicorn + background worker)"
@@ -110,7 +110,7 @@ format: $(STAMP)
 
 XDIST = $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS))
 
-test: $(STAMP) $(LOCALE_MO) debian-test lint test-sqlite test-pg
+test: $(STAMP) $(LOCALE_MO) debian-test lint test-sqlite test-pg test-orm
 
 test-sqlite: $(STAMP)
 	@mkdir -p var
@@ -127,6 +127,13 @@ test-pg: $(STAMP)
 	else \
 	  echo "KEFU_TEST_PG is not set: PostgreSQL run skipped"; \
 	fi
+
+# Once more with the precompiled SQL layer off (kefu.core.db.rows): every call through the ORM,
+# on PostgreSQL when KEFU_TEST_PG is set, else on SQLite.
+test-orm: $(STAMP)
+	@mkdir -p var
+	@rm -f var/test-results-orm.xml
+	KEFU_PRECOMPILED_SQL=0 KEFU_DATABASE_URL="$${KEFU_TEST_PG:-}" $(BIN)/pytest $(XDIST) -m "not browser" --junitxml=var/test-results-orm.xml $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --db $(DB)

@@ -211,6 +211,9 @@ Q_CLUSTER = {
 KEFU_PUBLIC_FORM_RATE = os.environ.get("KEFU_PUBLIC_FORM_RATE", "5/h")
 KEFU_ATTACHMENT_MAX_BYTES = int(os.environ.get("KEFU_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 KEFU_ATTACHMENT_MAX_FILES = int(os.environ.get("KEFU_ATTACHMENT_MAX_FILES", "10"))
+# The hot paths' SQL compiled once per connection (kefu.core.db.rows); off: every call goes
+# through the ORM as written (CI runs the suite once so, docs/performance.md).
+KEFU_PRECOMPILED_SQL = _env_bool("KEFU_PRECOMPILED_SQL", True)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

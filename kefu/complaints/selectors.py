@@ -189,7 +189,8 @@ def get_complaint(user, number: str, *, what: str = "view", request=None) -> Com
 _COMPLAINT = rows.Prepared(
     lambda number: Complaint.objects.select_related(
         "customer", "registered_by", "responsible_department", "parent"
-    ).filter(number=number)[:1]
+    ).filter(number=number)[:1],
+    sample=("202612-0001",),
 )
 # The engine's rows of one complaint: two filter() calls keep the parameters in this order.
 _STEPS = rows.Prepared(
@@ -197,14 +198,16 @@ _STEPS = rows.Prepared(
         Step.objects.select_related("department", "co_department", "assignee", "done_by")
         .filter(record_type=record_type)
         .filter(record_id=pk)
-    )
+    ),
+    sample=("complaint", 1),
 )
 _LINKED = {
     "attachments": rows.Prepared(
-        lambda pk: Attachment.objects.select_related("uploaded_by").filter(complaint_id=pk)
+        lambda pk: Attachment.objects.select_related("uploaded_by").filter(complaint_id=pk), sample=(1,)
     ),
     "followups": rows.Prepared(
-        lambda pk: Complaint.objects.only("id", "number", "parent_id", "status", "title").filter(parent_id=pk)
+        lambda pk: Complaint.objects.only("id", "number", "parent_id", "status", "title").filter(parent_id=pk),
+        sample=(1,),
     ),
 }
 
@@ -214,7 +217,8 @@ def _engine(model, *related):
     return rows.Prepared(
         lambda record_type, pk: (
             model.objects.select_related(*related).filter(record_type=record_type).filter(record_id=pk)
-        )
+        ),
+        sample=("complaint", 1),
     )
 
 
@@ -228,7 +232,8 @@ _ENGINE = {
 }
 _LETTERS = {
     "replies": rows.Prepared(
-        lambda pk: CustomerReply.objects.select_related("recorded_by", "followup").filter(complaint_id=pk)
+        lambda pk: CustomerReply.objects.select_related("recorded_by", "followup").filter(complaint_id=pk),
+        sample=(1,),
     ),
 }
 # Most of a case's related lists are empty (no attachment, memo, extension ...): one query says
@@ -236,7 +241,10 @@ _LETTERS = {
 
 
 def _probe(queries: dict[str, rows.Prepared]) -> rows.Probe:
-    return rows.Probe({name: query.build for name, query in queries.items()})
+    return rows.Probe(
+        {name: query.build for name, query in queries.items()},
+        sample=next(iter(queries.values())).sample,
+    )
 
 
 _PRESENT_OWN, _PRESENT_LINKED = _probe(_LINKED | _LETTERS), _probe(_LINKED)

@@ -94,7 +94,8 @@ def _aware(moment: dt.datetime, field: str) -> dt.datetime:
     return moment
 
 
-_CUSTOMER_BY_CODE = rows.Prepared(lambda code: Customer.objects.filter(code=code)[:1])
+_CUSTOMER_BY_CODE = rows.Prepared(lambda code: Customer.objects.filter(code=code)[:1], sample=("C1001",))
+rows.insertable(Complaint, Step)
 
 
 def _customer(customer) -> Customer:

@@ -8,6 +8,8 @@ from django.utils import timezone
 from .db import rows
 from .models import AuditEvent
 
+rows.insertable(AuditEvent, save_not_needed="its save() only refuses updates of a saved row")
+
 
 def record(obj, action: str, **fields) -> AuditEvent:
     """Write one event (see ``event_for`` for the fields) inside the change's transaction."""
@@ -59,7 +61,8 @@ _EVENTS_FOR = rows.Prepared(
     # Two filter() calls keep the parameters in this order (one call sorts its keywords).
     lambda object_type, object_id: (
         AuditEvent.objects.filter(object_type=object_type).filter(object_id=object_id).select_related("actor")
-    )
+    ),
+    sample=("complaint", "202612-0001"),
 )
 
 

@@ -175,7 +175,8 @@ _FOR_OBJECT = rows.Prepared(
         Notification.objects.filter(object_type=obj_type)
         .filter(object_id=obj_id)
         .order_by("-created_at", "-id")[:RECENT]
-    )
+    ),
+    sample=("complaint", "202612-0001"),
 )
 
 

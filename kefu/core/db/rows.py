@@ -22,22 +22,67 @@ placeholders, annotations, prefetch_related) is refused with ``Unsupported``
 when first compiled, so a misuse fails loudly in the tests rather than
 writing something different. A database that cannot return the keys of an
 INSERT (SQLite before 3.35) gets the ORM's own ``save`` per row instead.
+
+Fences (issue 12), so that this layer can never be the only thing that works:
+
+- ``settings.KEFU_PRECOMPILED_SQL = False`` routes every call through the ORM
+  as written (``bulk_create``, the QuerySet itself, each probe compiled anew);
+  CI runs the whole suite once in that mode, so both paths answer the same.
+- ``insert`` writes only models declared with ``insertable(...)``, and refuses
+  one with its own ``save()`` or a pre/post-save receiver: those would be
+  silently skipped.
+- Every statement of the application (``Prepared``/``Probe`` built in a
+  ``kefu.*`` module, with its ``sample`` parameters) and every insertable
+  model is compiled by a system check (``kefu.E901``-``E903``) when a command
+  starts (``kefu serve``, ``migrate``, ``check``): a schema or model change
+  that this layer cannot follow fails at start, not at the first request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from django.db import connections
+from django.conf import settings
+from django.core import checks
+from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet
 from django.db.models.fields import NOT_PROVIDED
 from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.signals import post_save, pre_save
 
 _CACHE_ATTR = "_kefu_rows_cache"
+
+# What the start-up check compiles: the application's statements and insertable models.
+_STATEMENTS: list[_PerConnection] = []
+_INSERTABLE: set[type[Model]] = set()
+_SAVE_READ: dict[type[Model], str] = {}  # models whose own save() was read and found not needed
 
 
 class Unsupported(TypeError):
     """A model or query these helpers cannot write or read exactly as the ORM would."""
+
+
+def precompiled() -> bool:
+    """False when ``KEFU_PRECOMPILED_SQL`` sends every call through the ORM."""
+    return getattr(settings, "KEFU_PRECOMPILED_SQL", True)
+
+
+def _refuse_unsafe(model: type[Model]) -> None:
+    if model.save is not Model.save and model not in _SAVE_READ:
+        raise Unsupported(f"{model.__name__} has its own save(), which insert() would skip")
+    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+        raise Unsupported(f"{model.__name__} has save signal receivers, which insert() would skip")
+
+
+def insertable(*models: type[Model], save_not_needed: str = "") -> None:
+    """Declare models that ``insert`` may write (checked at start-up, see the module doc).
+
+    A model with its own ``save()`` is refused unless ``save_not_needed`` says why
+    skipping it is right (e.g. a save() that only refuses updates).
+    """
+    _INSERTABLE.update(models)
+    if save_not_needed:
+        _SAVE_READ.update(dict.fromkeys(models, save_not_needed))
 
 
 def _cache(connection) -> dict:
@@ -77,17 +122,23 @@ def insert(objs: Sequence[Model], using: str = "default") -> None:
     model = type(objs[0])
     if any(type(o) is not model or o.pk is not None for o in objs):
         raise ValueError("insert() takes unsaved instances of one model")
+    if model not in _INSERTABLE:
+        raise Unsupported(f"{model.__name__} is not declared with rows.insertable()")
+    _refuse_unsafe(model)
+    for obj in objs:
+        for f in model._meta.local_concrete_fields:  # as Model.save: an unsaved related row would be NULL
+            target = f.get_cached_value(obj, None) if f.is_relation else None
+            if target is not None and target.pk is None:
+                raise ValueError(f"{model.__name__}.{f.name} points at an unsaved row")
     connection = connections[using]
+    if not precompiled():
+        model._base_manager.using(using).bulk_create(objs)
+        return
     if not connection.features.can_return_rows_from_bulk_insert:
         for obj in objs:
             obj.save(force_insert=True, using=using)
         return
-    sql, fields, relations, pk = _insert_plan(connection, model, len(objs))
-    for obj in objs:
-        for f in relations:  # as Model.save: an unsaved related row would be written as NULL
-            target = f.get_cached_value(obj, None)
-            if target is not None and target.pk is None:
-                raise ValueError(f"{model.__name__}.{f.name} points at an unsaved row")
+    sql, fields, _relations, pk = _insert_plan(connection, model, len(objs))
     params = [f.get_db_prep_save(f.pre_save(o, True), connection=connection) for o in objs for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -102,7 +153,19 @@ class _PerConnection:
     """A statement built on first use on each connection by the subclass's
     ``_compile(params)`` and kept on that connection."""
 
+    using = "default"
+    sample: tuple | None = None
+
+    def _register(self, build: Callable, sample: tuple | None) -> None:
+        self.sample = sample
+        self.origin = f"{build.__module__}.{getattr(build, '__qualname__', build)}"
+        self.module = module = build.__module__ or ""
+        if module.startswith("kefu.") and ".tests" not in module:
+            _STATEMENTS.append(self)
+
     def _plan(self, connection, params: tuple):
+        if not precompiled():
+            return self._compile(params)  # built by the ORM on every call, nothing kept
         cache = _cache(connection)
         plan = cache.get(self)
         if plan is None:
@@ -127,9 +190,12 @@ class Prepared(_PerConnection):
     rows of ``select_related`` joined on; ``only()`` gives deferred fields.
     """
 
-    def __init__(self, build: Callable[..., QuerySet], *, using: str = "default"):
+    def __init__(
+        self, build: Callable[..., QuerySet], *, sample: tuple | None = None, using: str = "default"
+    ):
         self.build = build
         self.using = using
+        self._register(build, sample)
 
     def _compile(self, params: tuple):
         qs = self.build(*params)
@@ -166,6 +232,8 @@ class Prepared(_PerConnection):
         return out
 
     def all(self, *params) -> list[Model]:
+        if not precompiled():
+            return list(self.build(*params).using(self.using))
         connection = connections[self.using]
         plan = self._plan(connection, params)
         with connection.cursor() as cursor:
@@ -174,6 +242,9 @@ class Prepared(_PerConnection):
         return self._instances(plan, rows)
 
     def first(self, *params) -> Model | None:
+        if not precompiled():
+            found = list(self.build(*params).using(self.using)[:1])
+            return found[0] if found else None
         connection = connections[self.using]
         plan = self._plan(connection, params)
         with connection.cursor() as cursor:
@@ -193,9 +264,16 @@ class Probe(_PerConnection):
     a table.
     """
 
-    def __init__(self, builds: dict[str, Callable[..., QuerySet]], *, using: str = "default"):
+    def __init__(
+        self,
+        builds: dict[str, Callable[..., QuerySet]],
+        *,
+        sample: tuple | None = None,
+        using: str = "default",
+    ):
         self.builds = builds
         self.using = using
+        self._register(next(iter(builds.values())), sample)
 
     def _compile(self, params: tuple):
         parts = []
@@ -213,3 +291,39 @@ class Probe(_PerConnection):
             cursor.execute(sql, list(params) * n)
             found = cursor.fetchone()
         return {name for name, there in zip(names, found, strict=True) if there}
+
+
+@checks.register()
+def check_precompiled(app_configs=None, statements=None, models=None, **kwargs) -> list[checks.CheckMessage]:
+    """Compile every statement of the application and every insertable model once, at start-up."""
+    errors: list[checks.CheckMessage] = []
+    statements = _STATEMENTS if statements is None else statements
+    models = _INSERTABLE if models is None else models
+    try:
+        for statement in statements:
+            if statement.sample is None:
+                errors.append(
+                    checks.Error(
+                        f"{statement.origin}: a precompiled statement without sample parameters",
+                        hint="give it sample=(...) so that it is compiled when kefu starts",
+                        id="kefu.E901",
+                    )
+                )
+                continue
+            try:
+                statement._compile(tuple(statement.sample))
+            except (Unsupported, TypeError, ValueError, LookupError) as exc:
+                errors.append(checks.Error(f"{statement.origin}: {exc}", id="kefu.E902"))
+        for model in sorted(models, key=lambda m: m._meta.label):
+            try:
+                _refuse_unsafe(model)
+                _insert_plan(connections["default"], model, 1)
+            except Unsupported as exc:
+                errors.append(checks.Error(f"rows.insert: {exc}", id="kefu.E903"))
+    except DatabaseError as exc:  # compiling needs the server's version on PostgreSQL
+        return [
+            checks.Warning(
+                f"precompiled SQL not checked: the database is unavailable ({exc})", id="kefu.W901"
+            )
+        ]
+    return errors

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 from django.db.models import Count
+from django.db.models.signals import post_save
 
 from kefu.complaints.models import Complaint
 from kefu.core.db import rows
@@ -16,6 +17,12 @@ from kefu.customers.models import Customer
 from kefu.flow.models import Step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _precompiled(settings):
+    """These tests are about the precompiled path: they run in it whatever the suite's mode."""
+    settings.KEFU_PRECOMPILED_SQL = True
 
 
 def _values(model, pk) -> dict:
@@ -264,3 +271,75 @@ def test_a_probe_refuses_a_query_whose_parameters_change(customer):
     probe = rows.Probe({"named": lambda code: Customer.objects.filter(name__contains=code)})
     with pytest.raises(rows.Unsupported, match="named: parameters changed"):
         probe("恒达")
+
+
+# --- the fences (issue 12) -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_with_the_setting_off_every_call_goes_through_the_orm(customer, settings, django_assert_num_queries):
+    settings.KEFU_PRECOMPILED_SQL = False
+    connections["default"].__dict__.pop(rows._CACHE_ATTR, None)
+    assert CUSTOMER_BY_CODE.first("C1001").pk == customer.pk
+    assert CUSTOMER_BY_CODE.first("nobody") is None
+    assert LISTS_OF(customer.pk) == set()
+    events = [AuditEvent(object_type="customer", object_id="C1001", action=a) for a in ("x", "y")]
+    with transaction.atomic(), django_assert_num_queries(1):  # bulk_create: one INSERT for both
+        rows.insert(events)
+    assert [e.pk for e in events] == list(AuditEvent.objects.order_by("pk").values_list("pk", flat=True))
+    # Nothing was compiled and kept on the connection.
+    assert not connections["default"].__dict__.get(rows._CACHE_ATTR)
+
+
+@pytest.mark.django_db
+def test_insert_writes_only_declared_models_and_refuses_skipped_saves_and_receivers(customer):
+    with pytest.raises(rows.Unsupported, match="Customer is not declared with rows.insertable"):
+        rows.insert([Customer(code="C2", name="新客户")])
+
+    def receiver(sender, **kwargs):
+        pass
+
+    post_save.connect(receiver, sender=Step, dispatch_uid="test_rows.receiver")
+    try:
+        with pytest.raises(rows.Unsupported, match="Step has save signal receivers"):
+            rows.insert([Step(record_type="complaint", record_id=1, code="assign")])
+        assert rows.check_precompiled(statements=[], models=[Step])[0].id == "kefu.E903"
+    finally:
+        post_save.disconnect(receiver, sender=Step, dispatch_uid="test_rows.receiver")
+    assert not Step.objects.exists()
+
+
+def test_a_model_with_its_own_save_is_refused_unless_declared_with_a_reason(monkeypatch):
+    def save(self, *args, **kwargs):  # pragma: no cover - never called: insert() refuses the model
+        pass
+
+    monkeypatch.setattr(Customer, "save", save)
+    assert [e.msg for e in rows.check_precompiled(statements=[], models=[Customer])] == [
+        "rows.insert: Customer has its own save(), which insert() would skip"
+    ]
+    assert rows.check_precompiled(statements=[], models=[AuditEvent]) == []  # declared in kefu.core.audit
+
+
+@pytest.mark.django_db
+def test_the_start_up_check_compiles_every_statement_of_the_application():
+    from django.core.management import call_command
+
+    call_command("check")  # raises SystemCheckError on any kefu.E90x
+    modules = {s.module for s in rows._STATEMENTS}
+    assert {
+        "kefu.complaints.selectors",
+        "kefu.complaints.services",
+        "kefu.core.audit",
+        "kefu.core.outbox",
+    } <= modules
+    assert all(s.sample is not None for s in rows._STATEMENTS)
+    assert rows.check_precompiled() == []
+
+
+def test_the_check_names_a_statement_it_cannot_compile_or_that_has_no_sample():
+    broken = rows.Prepared(lambda code: Customer.objects.filter(name__contains=code), sample=("恒达",))
+    unsampled = rows.Prepared(lambda code: Customer.objects.filter(code=code))
+    errors = rows.check_precompiled(statements=[broken, unsampled], models=[])
+    assert [e.id for e in errors] == ["kefu.E902", "kefu.E901"]
+    assert "parameters changed" in errors[0].msg and "test_rows" in errors[0].msg
+    assert "without sample parameters" in errors[1].msg
