@@ -206,7 +206,9 @@ _LINKED = {
         lambda pk: Attachment.objects.select_related("uploaded_by").filter(complaint_id=pk), sample=(1,)
     ),
     "followups": rows.Prepared(
-        lambda pk: Complaint.objects.only("id", "number", "parent_id", "status", "title").filter(parent_id=pk),
+        lambda pk: Complaint.objects.only("id", "number", "parent_id", "status", "title").filter(
+            parent_id=pk
+        ),
         sample=(1,),
     ),
 }
