@@ -35,7 +35,6 @@ LIST_COLUMNS = (
     "received_at", "registered_at", "due_at", "case_due_at", "closed_at",
     "customer__code", "customer__name",
 )  # fmt: skip
-MAX_PAGE_SIZE = 200
 
 
 def _restricted(user) -> bool:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from kefu.core.errors import Invalid
+from kefu.core.pagination import paginate
 
 from . import access, selectors, services
 from .choices import AccessAction
 from .schemas import CustomerIn, CustomerOut, CustomerPage, CustomerPatch, GradeIn
 
 router = Router(tags=["customers"])
-
-MAX_PAGE_SIZE = 200
 
 
 def _out(customer):
@@ -47,19 +44,9 @@ def list_customers(
     page: int = 1,
     page_size: int = 50,
 ):
-    if page < 1:
-        raise Invalid(_("must be 1 or more"), field="page")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise Invalid(_("must be between 1 and %(n)d") % {"n": MAX_PAGE_SIZE}, field="page_size")
     filters = {"q": q, "grade": grade, "region": region, "owner": owner, "key": key}
-    qs = selectors.customer_list(request.user, filters)
-    start = (page - 1) * page_size
-    return {
-        "count": qs.count(),
-        "page": page,
-        "page_size": page_size,
-        "results": list(qs[start : start + page_size]),
-    }
+    result = paginate(selectors.customer_list(request.user, filters), page, page_size)
+    return result.as_api(result.items)
 
 
 @router.get("/{code}", response=CustomerOut, summary="One customer (the read is logged)")

@@ -111,6 +111,7 @@ class CustomerOut(CustomerSummary):
 
 class CustomerPage(Schema):
     count: int
+    count_exact: bool = Field(description="false: there are more than `count` (10,000) matches")
     page: int
     page_size: int
     results: list[CustomerSummary]

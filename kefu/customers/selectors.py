@@ -11,13 +11,11 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import Invalid
+from kefu.core.filters import parse_bool
 
 from .access import visible_customers
 from .choices import Grade, Region
 from .models import Contact, Customer, CustomerAccessLog, CustomerGrant, GradeChange
-
-TRUE_WORDS = {"1", "true", "yes", "on", "是"}
-FALSE_WORDS = {"0", "false", "no", "off", "否"}
 
 
 @dataclass(frozen=True)
@@ -46,14 +44,15 @@ def parse_filters(data: Mapping | CustomerFilters | None) -> CustomerFilters:
         value = data.get(name)
         return "" if value is None else str(value).strip()
 
-    grade, region, key_text = get("grade").upper(), get("region"), get("key").lower()
+    grade, region = get("grade").upper(), get("region")
     if grade and grade not in Grade.values:
         raise Invalid(_("must be A, B, C or D"), field="grade")
     if region and region not in Region.values:
         raise Invalid(_("must be domestic or foreign"), field="region")
-    if key_text and key_text not in TRUE_WORDS | FALSE_WORDS:
-        raise Invalid(_("must be 1 (key customers) or 0 (others)"), field="key")
-    key = None if not key_text else key_text in TRUE_WORDS
+    try:
+        key = parse_bool(get("key"), "key", blank=None)
+    except Invalid:
+        raise Invalid(_("must be 1 (key customers) or 0 (others)"), field="key") from None
     return CustomerFilters(q=get("q")[:100], grade=grade, region=region, owner=get("owner"), key=key)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kefu.core import pagination
 from kefu.core.errors import Forbidden, KefuError, NotFound
+from kefu.core.pagination import paginate
 
 from . import access, excel, selectors, services
 from .forms import (
@@ -66,12 +67,11 @@ def customer_list(request):
     form = CustomerFilterForm(request.GET or None)
     try:
         filters = selectors.parse_filters(request.GET)
-        qs = selectors.customer_list(request.user, filters)
+        page = paginate(selectors.customer_list(request.user, filters), request.GET.get("page"), PAGE_SIZE)
     except KefuError as exc:
         messages.error(request, exc.detail)
         filters = selectors.CustomerFilters()
-        qs = selectors.customer_list(request.user, filters).none()
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = pagination.empty(PAGE_SIZE)
     context = {
         "form": form,
         "page": page,

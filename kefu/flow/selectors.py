@@ -167,20 +167,21 @@ def _narrowed(qs: QuerySet, user, *, record_type: str, record: str, department: 
     return qs
 
 
+def _records_of(model, related, user, *, open_when: str, open, **narrow) -> QuerySet:
+    """Rows of an engine table on records ``user`` may see, narrowed; ``open`` filters ``open_when``."""
+    if not core_access.memberships(user) and not core_access.is_admin(user):
+        return model.objects.none()
+    qs = _narrowed(model.objects.select_related(*related), user, **narrow)
+    flag = parse_bool(open, "open", blank=None)
+    return qs if flag is None else qs.filter(**{open_when: flag})
+
+
 def reminders(user, *, record_type: str = "", record: str = "", department: str = "", open="") -> QuerySet:
     """Reminder notices on records ``user`` may see; ``open``: the step is still not done."""
-    if not core_access.memberships(user) and not core_access.is_admin(user):
-        return Reminder.objects.none()
-    qs = _narrowed(
-        Reminder.objects.select_related("step", "department"),
-        user,
-        record_type=record_type,
-        record=record,
-        department=department,
+    narrow = {"record_type": record_type, "record": record, "department": department}
+    qs = _records_of(
+        Reminder, ("step", "department"), user, open_when="step__done_at__isnull", open=open, **narrow
     )
-    flag = parse_bool(open, "open", blank=None)
-    if flag is not None:
-        qs = qs.filter(step__done_at__isnull=flag)
     return qs.order_by("-issued_at", "-level", "-id")
 
 
@@ -199,19 +200,12 @@ def my_reminders(user) -> QuerySet:
 
 
 def inquiries(user, *, record_type: str = "", record: str = "", department: str = "", open="") -> QuerySet:
-    if not core_access.memberships(user) and not core_access.is_admin(user):
-        return Inquiry.objects.none()
-    qs = _narrowed(
-        Inquiry.objects.select_related("step", "department", "answered_by"),
-        user,
-        record_type=record_type,
-        record=record,
-        department=department,
+    """Lateness inquiries on records ``user`` may see; ``open``: not yet answered."""
+    narrow = {"record_type": record_type, "record": record, "department": department}
+    related = ("step", "department", "answered_by")
+    return _records_of(Inquiry, related, user, open_when="answered_at__isnull", open=open, **narrow).order_by(
+        "issued_at", "id"
     )
-    flag = parse_bool(open, "open", blank=None)
-    if flag is not None:
-        qs = qs.filter(answered_at__isnull=flag)
-    return qs.order_by("issued_at", "id")
 
 
 def inquiries_to_answer(user) -> QuerySet:
