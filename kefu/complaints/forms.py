@@ -163,7 +163,11 @@ class ComplaintFilterForm(forms.Form):
     """Renders the list filters; parsing is ``selectors.ComplaintFilters.parse`` (one parser for all)."""
 
     q = forms.CharField(label=_("Search"), required=False)
-    status = forms.ChoiceField(label=_("Status"), choices=_blank(Status), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", "---------"), ("open", _("Any open state")), *Status.choices],
+        required=False,
+    )
     customer = forms.CharField(label=_("Customer code"), required=False)
     category = forms.ChoiceField(label=_("Category"), choices=_blank(Category), required=False)
     severity = forms.ChoiceField(label=_("Severity"), choices=_blank(Severity), required=False)

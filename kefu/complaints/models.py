@@ -122,6 +122,11 @@ class Complaint(models.Model):
         ]
         indexes = [
             models.Index(fields=["-registered_at", "-id"], name="complaint_recent_idx"),
+            models.Index(
+                fields=["-registered_at", "-id"],
+                condition=Q(closed_at__isnull=True),
+                name="complaint_open_recent_idx",
+            ),
             models.Index(fields=["status", "due_at"], name="complaint_status_due_idx"),
             models.Index(fields=["customer", "-received_at"], name="complaint_customer_idx"),
             models.Index(fields=["received_at"], name="complaint_received_idx"),

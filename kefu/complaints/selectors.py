@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -57,6 +58,10 @@ def can_see(user, complaint: Complaint) -> bool:
 # --- filters ------------------------------------------------------------------
 
 
+OPEN = "open"  # the status filter's "any open state"
+STATUS_FILTER = SimpleNamespace(values=[OPEN, *Status.values])
+
+
 @dataclass(frozen=True)
 class ComplaintFilters:
     """The list filters shared by the page, the API and exports."""
@@ -79,7 +84,7 @@ class ComplaintFilters:
             return "" if value is None else value
 
         filters = cls(
-            status=parse_choice(get("status"), Status, "status"),
+            status=parse_choice(get("status"), STATUS_FILTER, "status"),
             customer=str(get("customer")).strip()[:32],
             category=parse_choice(get("category"), Category, "category"),
             severity=parse_choice(get("severity"), Severity, "severity"),
@@ -109,7 +114,11 @@ def complaint_list(user, filters: ComplaintFilters | Mapping | None = None, *, n
     elif not isinstance(filters, ComplaintFilters):
         filters = ComplaintFilters.parse(filters)
     qs = visible_complaints(user).select_related("customer").only(*LIST_COLUMNS)
-    if filters.status:
+    if filters.status == OPEN:
+        # Every open state; closing sets closed_at (kefu.flow.engine._close_case), and this form
+        # walks the partial index of open complaints newest first with no statistics needed.
+        qs = qs.filter(closed_at__isnull=True)
+    elif filters.status:
         qs = qs.filter(status=filters.status)
     if filters.customer:
         qs = qs.filter(customer__code=filters.customer)

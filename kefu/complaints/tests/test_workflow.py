@@ -293,3 +293,22 @@ def test_meeting_decision_only_for_serious_complaints(api, org):
     r = post(api, "gmoffice", serious.number, "record_meeting_decision", body)
     assert r.status_code == 200 and r.json()["status"] == "registered"
     assert Meeting.objects.get(record_id=serious.pk).attendees == "GM, quality, sales"
+
+
+@pytest.mark.django_db
+def test_the_list_filter_status_open_is_every_open_state_and_no_closed_one(api, org, fresh):
+    """``status=open`` reads ``closed_at IS NULL`` (its partial index): every way of closing sets it."""
+    closed, refused = fresh("closed"), fresh("investigating")
+    post(api, "quality", refused.number, "submit_investigation", {"cause": "customer misuse", "valid": False})
+    registered, approving = fresh("registered"), fresh("approval")
+    refused.refresh_from_db()
+    assert (refused.status, closed.status) == (Status.NOT_ESTABLISHED, Status.CLOSED)
+    assert (
+        Complaint.objects.filter(status__in=["closed", "not_established"], closed_at__isnull=True).count()
+        == 0
+    )
+    response = api("quality").get("/api/v1/complaints?status=open")
+    assert response.status_code == 200, response.content
+    assert [r["number"] for r in response.json()["results"]] == [approving.number, registered.number]
+    bad = api("quality").get("/api/v1/complaints?status=opened")
+    assert bad.status_code == 422 and "open, registered" in str(bad.json())
