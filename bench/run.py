@@ -219,7 +219,13 @@ def pick_targets(now: dt.datetime) -> dict:
     last_month = first_of_month - dt.timedelta(days=1)
     received_to = now.date()
     received_from = received_to - dt.timedelta(days=365)
+    # The calendar quarter a year before this one: its complaints are closed (the open ones are recent).
+    local = now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    q_start = dt.date(local.year - 1, 3 * ((local.month - 1) // 3) + 1, 1)
+    q_end = (q_start + dt.timedelta(days=92)).replace(day=1) - dt.timedelta(days=1)
     return {
+        "quarter_from": q_start.isoformat(),
+        "quarter_to": q_end.isoformat(),
         "customer": top["customer__code"],
         "customer_complaints": top["n"],
         "numbers": numbers,
@@ -229,7 +235,13 @@ def pick_targets(now: dt.datetime) -> dict:
     }
 
 
-async def http_scenarios(base: str, access: dict, targets: dict, a) -> dict:
+# The broad lists of issue 12, measured again on a database without planner statistics.
+BROAD = ("open_page", "open_api", "quarter_page", "quarter_api")
+
+
+async def http_scenarios(
+    base: str, access: dict, targets: dict, a, *, reads_only=(), suffix: str = ""
+) -> dict:
     import httpx
 
     from bench import load, rawhttp, vocab
@@ -251,11 +263,16 @@ async def http_scenarios(base: str, access: dict, targets: dict, a) -> dict:
 
     t = targets
     filt = f"status=closed&customer={t['customer']}&received_from={t['received_from']}&received_to={t['received_to']}"
+    quarter = f"status=closed&received_from={t['quarter_from']}&received_to={t['quarter_to']}"
     reads = [
         ("list_page", ["/complaints/"], False),
         ("list_api", ["/api/v1/complaints"], True),
         ("filtered_page", [f"/complaints/?{filt}"], False),
         ("filtered_api", [f"/api/v1/complaints?{filt}"], True),
+        ("open_page", ["/complaints/?status=open"], False),
+        ("open_api", ["/api/v1/complaints?status=open"], True),
+        ("quarter_page", [f"/complaints/?{quarter}"], False),
+        ("quarter_api", [f"/api/v1/complaints?{quarter}"], True),
         ("search_word_api", [f"/api/v1/complaints?q={vocab.SEARCH_WORD}"], True),
         ("search_phrase_api", [f"/api/v1/complaints?q={vocab.SEARCH_PHRASE}"], True),
         ("search_word_page", [f"/complaints/?q={vocab.SEARCH_WORD}"], False),
@@ -266,7 +283,7 @@ async def http_scenarios(base: str, access: dict, targets: dict, a) -> dict:
     cookies = {access["cookie_name"]: access["session"]}
     async with rawhttp.Client(base, cookies=cookies) as client:
         for name, paths, is_api in reads:
-            if a.only and name not in a.only:
+            if (a.only and name not in a.only) or (reads_only and name not in reads_only):
                 continue
             log(f"read {name}")
             res = await load.read_scenario(
@@ -279,7 +296,9 @@ async def http_scenarios(base: str, access: dict, targets: dict, a) -> dict:
                 budget_s=a.read_budget_s,
             )
             log(f"  p50={res['p50_ms']} p95={res['p95_ms']} p99={res['p99_ms']} ms {res.get('error', '')}")
-            out[name] = res
+            out[name + suffix] = res
+        if reads_only:
+            return out
         rnd = random.Random(11)
         codes = [f"C{k:05d}" for k in range(1, a.customers + 1)]
         defects = [d for d, _ in vocab.DEFECTS]
@@ -312,6 +331,25 @@ async def http_scenarios(base: str, access: dict, targets: dict, a) -> dict:
             async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as hclient:
                 await intake("intake_httpx", "intake (httpx)", hclient, a.intake_httpx_seconds)
     return out
+
+
+def drop_statistics(db: str) -> None:
+    """Forget the planner statistics of the complaint tables (and keep autovacuum from making new ones)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if db == "pg":
+            cur.execute("ALTER TABLE complaints_complaint SET (autovacuum_enabled = false)")
+            cur.execute(
+                "DELETE FROM pg_statistic WHERE starelid IN "
+                "('complaints_complaint'::regclass, 'customers_customer'::regclass, 'flow_step'::regclass)"
+            )
+            cur.execute("DELETE FROM pg_statistic_ext_data")
+        else:
+            cur.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sqlite_stat%'")
+            for (table,) in cur.fetchall():
+                cur.execute(f"DELETE FROM {table}")
+    connection.close()
 
 
 def check_numbers(numbers: list[str]) -> dict:
@@ -422,6 +460,16 @@ def child(a) -> int:
         connections.close_all()
         result["workers_mb"] = server.memory()
         result["db_size_after_mb"] = round(db_size_bytes(a.db, sqlite_path) / 2**20, 1)
+        if not a.only or any(name in a.only for name in BROAD):
+            # A database that grew by use and was never ANALYZEd, as a real install's: the broad
+            # lists again with the planner statistics gone (a restart: workers read them once).
+            server.stop()
+            drop_statistics(a.db)
+            server.start()
+            log("statistics dropped; the broad lists again")
+            result["http"] |= asyncio.run(
+                http_scenarios(server.base, access, targets, a, reads_only=BROAD, suffix="_nostats")
+            )
     finally:
         stop_sampling.set()
         server.stop()
