@@ -312,3 +312,18 @@ def test_the_list_filter_status_open_is_every_open_state_and_no_closed_one(api, 
     assert [r["number"] for r in response.json()["results"]] == [approving.number, registered.number]
     bad = api("quality").get("/api/v1/complaints?status=opened")
     assert bad.status_code == 422 and "open, registered" in str(bad.json())
+
+
+@pytest.mark.django_db
+def test_one_complaint_action_through_the_api_runs_a_fixed_number_of_queries(
+    api, org, fresh, django_assert_num_queries
+):
+    """The whole request of ``assign``: the record read for the visibility check, then in one
+    savepoint read again under its lock, its open steps, the step closed and the next opened,
+    the members to mail, the record saved, the audit row, the notification; the answer is built
+    from what perform() returned (no read after the action). The token is cached per process."""
+    warm, c = fresh("registered"), fresh("registered")
+    assert post(api, "gmoffice", warm.number, "assign", PAYLOAD["assign"]).status_code == 200
+    with django_assert_num_queries(11):
+        r = post(api, "gmoffice", c.number, "assign", PAYLOAD["assign"])
+    assert r.status_code == 200 and r.json()["status"] == "investigating"
