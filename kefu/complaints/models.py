@@ -130,6 +130,11 @@ class Complaint(models.Model):
             models.Index(fields=["status", "due_at"], name="complaint_status_due_idx"),
             models.Index(fields=["customer", "-received_at"], name="complaint_customer_idx"),
             models.Index(fields=["received_at"], name="complaint_received_idx"),
+            # status + dates sorted newest first ("every closed complaint of last quarter"):
+            # the page's ids come from this index alone (selectors.paginate's deferred join).
+            models.Index(
+                fields=["status", "received_at", "registered_at", "id"], name="complaint_status_received_idx"
+            ),
             models.Index(fields=["case_due_at"], name="complaint_case_due_idx"),
             models.Index(fields=["due_at"], name="complaint_due_idx"),
             models.Index(fields=["parent"], condition=Q(parent__isnull=False), name="complaint_parent_idx"),

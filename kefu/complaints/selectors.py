@@ -12,12 +12,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core import pagination
 from kefu.core.access import is_admin, is_sales_only, memberships
 from kefu.core.audit import events_for
 from kefu.core.db import rows
 from kefu.core.errors import Forbidden, Invalid, NotFound
 from kefu.core.filters import parse_bool, parse_choice, parse_day
-from kefu.core.pagination import DEFAULT_PAGE_SIZE, PageOf, paginate
+from kefu.core.pagination import DEFAULT_PAGE_SIZE, PageOf
 from kefu.customers.access import log_refusal, may_read, visible_customers
 from kefu.flow.models import Extension, Inquiry, Meeting, Memo, Reminder, Step
 from kefu.flow.selectors import CaseRecords
@@ -27,7 +28,7 @@ from .choices import OPEN_STATES, Category, Severity, Status
 from .models import Attachment, Complaint, CustomerReply
 from .search import apply_text_search
 
-__all__ = ["DEFAULT_PAGE_SIZE", "PageOf", "paginate"]  # the list's page, from kefu.core.pagination
+__all__ = ["DEFAULT_PAGE_SIZE", "PageOf"]  # the list's page, from kefu.core.pagination
 
 # What a list row shows (the page's table and the API's ComplaintSummaryOut): a
 # list reads these columns only, not the description and the other 25 columns.
@@ -41,6 +42,21 @@ LIST_COLUMNS = (
 def _restricted(user) -> bool:
     """Sales-only users (and users in no department) see only their visible customers' complaints."""
     return not is_admin(user) and (is_sales_only(user) or not memberships(user))
+
+
+def list_rows(ids) -> list[Complaint]:
+    """The list's rows by primary key, for the deferred join of ``paginate``."""
+    return list(Complaint.objects.filter(pk__in=ids).select_related("customer").only(*LIST_COLUMNS))
+
+
+def paginate(qs: QuerySet, page=1, page_size=DEFAULT_PAGE_SIZE) -> PageOf:
+    """A page of ``complaint_list``: the page's ids from the list's indexes, then its 50 rows.
+
+    A quarter's closed complaints are ~50,000 at a million; sorting their ids inside
+    ``complaint_status_received_idx`` costs a few milliseconds where sorting the rows cost
+    hundreds (bench: quarter_api).
+    """
+    return pagination.paginate(qs, page, page_size, load=list_rows)
 
 
 def visible_complaints(user) -> QuerySet:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -63,8 +64,21 @@ def empty(page_size: int = DEFAULT_PAGE_SIZE) -> PageOf:
     return PageOf(items=[], count=0, number=1, page_size=page_size)
 
 
-def paginate(qs: QuerySet, page=1, page_size=DEFAULT_PAGE_SIZE) -> PageOf:
-    """One capped COUNT and one slice. A page past the end is empty, not an error."""
+def paginate(
+    qs: QuerySet,
+    page=1,
+    page_size=DEFAULT_PAGE_SIZE,
+    *,
+    load: Callable[[Sequence[int]], list] | None = None,
+) -> PageOf:
+    """One capped COUNT and one slice. A page past the end is empty, not an error.
+
+    With ``load`` the slice is a deferred join: the page's primary keys first (``SELECT id ...
+    ORDER BY ... LIMIT``, which an index holding the filter and sort columns answers without
+    touching a row), then ``load(ids)`` reads those rows only, returned in the order of ``ids``.
+    Without it a broad filter whose matches must be sorted makes the database read every
+    matching row before it can keep the page's 50.
+    """
     number = parse_int(page, "page", 1)
     size = parse_int(page_size, "page_size", DEFAULT_PAGE_SIZE)
     if number < 1:
@@ -75,5 +89,12 @@ def paginate(qs: QuerySet, page=1, page_size=DEFAULT_PAGE_SIZE) -> PageOf:
     exact = counted <= COUNT_CAP
     count = min(counted, COUNT_CAP)
     offset = (number - 1) * size
-    items = list(qs[offset : offset + size]) if offset < count or not exact else []
+    items = []
+    if offset < count or not exact:
+        if load is None:
+            items = list(qs[offset : offset + size])
+        else:
+            ids = list(qs.values_list("pk", flat=True)[offset : offset + size])
+            by_pk = {obj.pk: obj for obj in load(ids)} if ids else {}
+            items = [by_pk[pk] for pk in ids if pk in by_pk]
     return PageOf(items=items, count=count, number=number, page_size=size, count_exact=exact)

@@ -38,3 +38,43 @@ def test_api_and_page_say_more_than_when_capped(five, api, page, monkeypatch):
     assert (body["count"], body["count_exact"], len(body["results"])) == (3, False, 2)
     html = page("quality").get("/complaints/").content.decode()
     assert "超过 3 件客诉" in html
+
+
+@pytest.mark.django_db
+def test_the_deferred_join_pages_as_the_plain_slice_does(org, five):
+    """``selectors.paginate`` reads a page's ids, then its rows: same rows, same order, every page."""
+    for c, day in zip(five, (3, 1, 3, 2, 3), strict=True):
+        Complaint.objects.filter(pk=c.pk).update(registered_at=c.registered_at.replace(day=day))
+    qs = selectors.complaint_list(org["quality"], {})
+    for number in (1, 2, 3):
+        deferred = selectors.paginate(qs, number, 2)
+        plain = pagination.paginate(qs, number, 2)
+        assert [c.number for c in deferred.items] == [c.number for c in plain.items]
+        assert all(c.customer.name for c in deferred.items)  # the list's columns came with them
+    order = [c.number for p in (1, 2, 3) for c in selectors.paginate(qs, p, 2).items]
+    assert order == list(qs.values_list("number", flat=True)) and len(set(order)) == 5
+
+
+@pytest.mark.django_db
+def test_a_status_and_date_page_reads_its_ids_from_one_covering_index(org, five, django_assert_num_queries):
+    """No statistics (a fresh database): the ids come from complaint_status_received_idx alone."""
+    from django.db import connection
+
+    qs = selectors.complaint_list(
+        org["quality"], {"status": "registered", "received_from": "2000-01-01", "received_to": "2099-12-31"}
+    )
+    ids = qs.values_list("pk", flat=True)[:50]
+    sql, params = ids.query.sql_with_params()
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(str(r[-1]) for r in cur.fetchall())
+            assert "COVERING INDEX complaint_status_received_idx" in plan, plan
+        else:
+            cur.execute("SET LOCAL enable_seqscan = off")
+            cur.execute("EXPLAIN " + sql, params)
+            plan = " ".join(r[0] for r in cur.fetchall())
+            assert "Index Only Scan using complaint_status_received_idx" in plan, plan
+    with django_assert_num_queries(3):  # count, ids, rows
+        page = selectors.paginate(qs, 1, 50)
+    assert len(page.items) == 5
