@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -157,8 +158,9 @@ def _free_port() -> int:
 class Server:
     """gunicorn with kefu/gunicorn.conf.py (what ``kefu serve`` runs) in its own process group."""
 
-    def __init__(self, tmp_path: Path, port: int):
+    def __init__(self, tmp_path: Path, port: int, prefix: tuple[str, ...] = (), **env: str):
         self.port = port
+        self.prefix = prefix  # a program that runs the server (strace)
         self.log = tmp_path / "server.log"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
         self.env.update(
@@ -172,12 +174,24 @@ class Server:
             KEFU_WEB_WORKERS="2",
             KEFU_WEB_THREADS="4",
         )
+        self.env.update(env)
         self.proc: subprocess.Popen | None = None
 
     def start(self, token: str) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "--bind", f"{HOST}:{self.port}"],
+                [
+                    *self.prefix,
+                    *(
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "-c",
+                        str(GUNICORN_CONF),
+                        "--bind",
+                        f"{HOST}:{self.port}",
+                    ),
+                ],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
@@ -203,7 +217,7 @@ class Server:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGTERM)  # gunicorn's master, or strace and its tracees
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -344,3 +358,79 @@ def test_sigkill_under_eight_writers_loses_no_acknowledged_complaint(org, tmp_pa
         f"{len(acked) - killed_at} after the restart, {writers.failures} requests without an answer, "
         f"{len(unanswered)} committed but unanswered, 0 lost; months {months}"
     )
+
+
+# --- the sync before the answer (what a power loss would test) -----------------------------
+
+SYNC = re.compile(r"^(\d+)\s+f(?:data)?sync\(\d+<([^>]*)>")
+ANSWER = re.compile(r'^(\d+)\s+sendto\(\d+<[^>]*>, "HTTP/1\.1 (\d{3})')
+
+
+def _answers_after_a_wal_sync(trace: str) -> tuple[int, int]:
+    """(201 answers, of them those whose thread synced the WAL since its previous answer)."""
+    synced: dict[str, bool] = {}
+    created = covered = 0
+    for line in trace.splitlines():
+        if m := SYNC.match(line):
+            if m.group(2).endswith("-wal"):
+                synced[m.group(1)] = True
+        elif m := ANSWER.match(line):
+            if m.group(2) == "201":
+                created += 1
+                covered += synced.get(m.group(1), False)
+            synced[m.group(1)] = False
+    return created, covered
+
+
+def _strace_works() -> bool:
+    try:
+        return subprocess.run(["strace", "-f", "-qq", "-o", os.devnull, "true"], timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@sqlite_only
+@pytest.mark.slow
+@pytest.mark.skipif(not _strace_works(), reason="needs strace, allowed to trace")
+@pytest.mark.parametrize(("mode", "all_synced"), [("FULL", True), ("NORMAL", False)])
+@pytest.mark.django_db(transaction=True)
+def test_every_201_leaves_the_server_after_its_commit_is_synced_to_disk(org, tmp_path, mode, all_synced):
+    """The server's own system calls: with FULL the thread that answers 201 has fdatasync'ed the
+    WAL first, so a power loss after the answer cannot take the complaint; with NORMAL it has not."""
+    from kefu.core.auth import issue_token
+
+    Customer.objects.create(code="D001", name="客户 D001", region="domestic", owner=org["sales"])
+    token = issue_token(org["gmoffice"], name="durability")
+    trace = tmp_path / "strace.log"
+    server = Server(
+        tmp_path,
+        _free_port(),
+        prefix=(
+            "strace",
+            "-f",
+            "-qq",
+            "-y",
+            "-s",
+            "16",
+            "-e",
+            "trace=fsync,fdatasync,sendto",
+            "-o",
+            str(trace),
+        ),
+        KEFU_SQLITE_SYNCHRONOUS=mode,
+        KEFU_WEB_WORKERS="1",
+        KEFU_WEB_THREADS="1",
+    )
+    server.start(token)
+    try:
+        for k in range(20):
+            status, body = _request(server.port, "POST", URL, token, _complaint(f"synced #{k}"))
+            assert status == 201, body
+    finally:
+        server.stop()
+    created, covered = _answers_after_a_wal_sync(trace.read_text())
+    assert created == 20
+    if all_synced:
+        assert covered == 20
+    else:
+        assert covered < 10  # only a checkpoint now and then syncs the WAL
