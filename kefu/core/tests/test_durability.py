@@ -320,9 +320,9 @@ def test_sigkill_under_eight_writers_loses_no_acknowledged_complaint(org, tmp_pa
     Customer.objects.create(code="D001", name="客户 D001", region="domestic", owner=org["sales"])
     token = issue_token(org["gmoffice"], name="durability")
     server = Server(tmp_path, _free_port())
-    server.start(token)
     writers = Writers(server.port, token)
     try:
+        server.start(token)
         for t in writers.threads:
             t.start()
         writers.wait_for(1, 120, timeout=30)
@@ -334,7 +334,8 @@ def test_sigkill_under_eight_writers_loses_no_acknowledged_complaint(org, tmp_pa
     finally:
         writers.stop.set()
         for t in writers.threads:
-            t.join(timeout=60)
+            if t.ident is not None:  # started
+                t.join(timeout=60)
         server.stop()
 
     acked = {number: title for title, number, _ in writers.acked}
@@ -421,8 +422,8 @@ def test_every_201_leaves_the_server_after_its_commit_is_synced_to_disk(org, tmp
         KEFU_WEB_WORKERS="1",
         KEFU_WEB_THREADS="1",
     )
-    server.start(token)
     try:
+        server.start(token)
         for k in range(20):
             status, body = _request(server.port, "POST", URL, token, _complaint(f"synced #{k}"))
             assert status == 201, body
