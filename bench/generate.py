@@ -431,7 +431,9 @@ class Loader:
             raw.execute("ANALYZE")
             timings["analyze_s"] = time.perf_counter() - t
             raw.execute("PRAGMA journal_mode=WAL")
-            raw.execute("PRAGMA synchronous=NORMAL")
+            from django.conf import settings  # back to what kefu runs with (issue 11)
+
+            raw.execute(f"PRAGMA synchronous={settings.KEFU_SQLITE_SYNCHRONOUS}")
             raw.execute("PRAGMA foreign_keys=ON")
         else:
             with c.cursor() as cur:

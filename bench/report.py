@@ -196,6 +196,7 @@ def render(records: list[dict]) -> str:
         START,
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, "
         f"SQLite {m['sqlite']}"
+        + (f" (synchronous={m['sqlite_synchronous']})" if m.get("sqlite_synchronous") else "")
         + "".join(f", PostgreSQL {r['postgresql']}" for r in records if r.get("postgresql"))
         + ". Client, gunicorn (2 workers) and the database share the CPUs. kefu is measured with"
         " bench/rawhttp.py (about 0.25 ms of client CPU a request), its intake also with httpx as the"

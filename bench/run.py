@@ -546,6 +546,8 @@ def machine() -> dict:
         "cpu": cpu,
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        # Every intake commit is synced to disk unless NORMAL was asked for (issue 11).
+        "sqlite_synchronous": (os.environ.get("KEFU_SQLITE_SYNCHRONOUS") or "FULL").strip().upper(),
         "platform": platform.platform(),
     }
 

@@ -102,13 +102,37 @@ WSGI_APPLICATION = "kefu.wsgi.application"
 DEFAULT_SQLITE = VAR_DIR / "kefu.sqlite3"
 DATABASE_URL = os.environ.get("KEFU_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+
+
+def _sqlite_synchronous() -> str:
+    """KEFU_SQLITE_SYNCHRONOUS (issue 11): FULL unless NORMAL is asked for; anything else stops kefu.
+
+    In WAL mode FULL syncs the WAL to disk on every commit, before the answer
+    leaves: a complaint answered 201 survives a power loss. NORMAL syncs only
+    at checkpoints: faster, still never corrupt, but the last commits before a
+    power loss or OS crash may be gone although they were answered
+    (docs/security-draft-durability.md).
+    """
+    value = os.environ.get("KEFU_SQLITE_SYNCHRONOUS", "FULL").strip().upper() or "FULL"
+    if value not in ("FULL", "NORMAL"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"KEFU_SQLITE_SYNCHRONOUS={os.environ['KEFU_SQLITE_SYNCHRONOUS']!r} is not allowed: use FULL "
+            "(the default: every acknowledged write survives a power loss) or NORMAL (faster; the last "
+            "acknowledged writes may be lost on power loss or an OS crash)"
+        )
+    return value
+
+
+KEFU_SQLITE_SYNCHRONOUS = _sqlite_synchronous()
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["ENGINE"] = "kefu.core.db.sqlite3"  # writers queue on a file lock (see its docstring)
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            f"PRAGMA journal_mode=WAL; PRAGMA synchronous={KEFU_SQLITE_SYNCHRONOUS}; PRAGMA foreign_keys=ON; "
             "PRAGMA busy_timeout=30000; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;"
         ),
     }

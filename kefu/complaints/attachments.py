@@ -223,6 +223,7 @@ class WrittenFiles:
 
     def add(self, name: str) -> None:
         self.names.append(name)
+        sync_to_disk(name)
 
     def __enter__(self) -> WrittenFiles:
         return self
@@ -237,3 +238,34 @@ class WrittenFiles:
             with contextlib.suppress(OSError):  # already gone: nothing to undo
                 default_storage.delete(name)
         self.names.clear()
+
+
+def sync_to_disk(name: str) -> None:
+    """Flush a stored file, and the folders above it up to the media root, to disk (issue 11).
+
+    Called before the transaction that records the file commits: the database
+    syncs its commit (``KEFU_SQLITE_SYNCHRONOUS``, PostgreSQL's defaults), so a
+    complaint acknowledged with its photos keeps them after a power loss too,
+    and not a row pointing at an empty file or a folder entry that never
+    reached the disk. A storage without local paths keeps its own promises.
+    """
+    try:
+        path = default_storage.path(name)
+        root = os.path.realpath(default_storage.path(""))
+    except NotImplementedError:
+        return
+    _fsync(path)
+    folder = os.path.dirname(os.path.realpath(path))
+    while True:
+        _fsync(folder)  # the entry of what was created in it
+        if folder == root or not folder.startswith(root + os.sep):
+            break
+        folder = os.path.dirname(folder)
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

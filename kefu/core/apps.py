@@ -12,6 +12,7 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from . import auth, config, org, workcalendar
+        from .db import durability  # noqa: F401 - registers its start-up check (issue 11)
         from .models import ApiToken, CalendarDay, Department, Membership, Setting
 
         # The per-process caches of settings and calendar: a change is seen at once here.
