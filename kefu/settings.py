@@ -226,3 +226,30 @@ LOGGING = {
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- web security: client address, login throttling, HTTPS (docs/configuration.md) -------------
+# KEFU_TRUSTED_PROXIES: how many reverse proxies stand in front of kefu (`1`), or their
+# addresses / networks (`127.0.0.1,10.0.0.0/8`); empty: none, REMOTE_ADDR is the client.
+# kefu.core.net.client_ip reads the client from X-Forwarded-For only through them.
+import datetime as _dt  # noqa: E402
+
+from kefu.core.net import parse_trusted_proxies  # noqa: E402
+
+KEFU_TRUSTED_PROXIES = parse_trusted_proxies(os.environ.get("KEFU_TRUSTED_PROXIES", ""))
+
+# Login throttling (django-axes): after KEFU_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one client address, that pair is locked for KEFU_LOGIN_COOLOFF_MINUTES
+# (0: until an admin unlocks it). Other users, and the same user elsewhere, still log in.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("KEFU_LOGIN_FAILURE_LIMIT", "5"))
+_cooloff = int(os.environ.get("KEFU_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = None if _cooloff <= 0 else _dt.timedelta(minutes=_cooloff)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "kefu.core.net.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kefu.core.views.locked_out"  # core/locked_out.html, 429
