@@ -253,3 +253,34 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "kefu.core.net.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kefu.core.views.locked_out"  # core/locked_out.html, 429
+
+# HTTPS behind a proxy that terminates TLS (KEFU_HTTPS=1): Secure cookies, HSTS, and the
+# proxy's X-Forwarded-Proto believed when a proxy is trusted. Off by default: the demo
+# runs on plain http://127.0.0.1 and Secure cookies would not come back over it.
+KEFU_HTTPS = _env_bool("KEFU_HTTPS", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if KEFU_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("KEFU_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("KEFU_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = _env_bool("KEFU_HSTS_PRELOAD", False)
+    SECURE_SSL_REDIRECT = _env_bool("KEFU_SSL_REDIRECT", False)
+    if KEFU_TRUSTED_PROXIES.any:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy of every page (kefu.core.middleware.SecurityHeadersMiddleware):
+# everything is served from kefu itself (htmx, ECharts and the font are vendored), no inline
+# script; style attributes only (not <style> elements) are allowed, see docs/configuration.md.
+KEFU_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+MIDDLEWARE.insert(0, "kefu.core.middleware.TrustedProxyMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "kefu.core.middleware.SecurityHeadersMiddleware",
+)

@@ -70,7 +70,7 @@ def parse_trusted_proxies(value: str | int | None) -> TrustedProxies:
     return TrustedProxies(networks=tuple(networks))
 
 
-def _address(text: str):
+def parse_address(text: str):
     text = text.strip()
     if text.startswith("[") and "]" in text:  # [2001:db8::1]:443
         text = text[1 : text.index("]")]
@@ -99,13 +99,13 @@ def client_ip(request) -> str | None:
         hops = [*forwarded, remote]
         if len(hops) <= proxies.count:
             return remote  # fewer hops than proxies: it did not come through them all
-        address = _address(hops[-proxies.count - 1])
+        address = parse_address(hops[-proxies.count - 1])
         return str(address) if address is not None else remote
-    nearest = _address(remote)
+    nearest = parse_address(remote)
     if nearest is None or not proxies.trusts(nearest):
         return remote  # not from a trusted proxy: its header is the client's own word
     for entry in reversed(forwarded):
-        address = _address(entry)
+        address = parse_address(entry)
         if address is None:
             break  # garbage in a proxy's place: keep the last proxy seen
         nearest = address
