@@ -271,13 +271,13 @@ if KEFU_HTTPS:
     if KEFU_TRUSTED_PROXIES.any:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Content-Security-Policy of every page (kefu.core.middleware.SecurityHeadersMiddleware):
-# everything is served from kefu itself (htmx, ECharts and the font are vendored), no inline
-# script; style attributes only (not <style> elements) are allowed, see docs/configuration.md.
+# Content-Security-Policy of every response (kefu.core.middleware.SecurityHeadersMiddleware):
+# everything is served from kefu itself (htmx, ECharts and the font are vendored); no inline
+# script, handler or style, not even style attributes (kefu.js and kefu.css hold them; ECharts
+# tooltips are drawn on the canvas, renderMode 'richText'). See docs/configuration.md.
 KEFU_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 MIDDLEWARE.insert(0, "kefu.core.middleware.TrustedProxyMiddleware")
 MIDDLEWARE.insert(

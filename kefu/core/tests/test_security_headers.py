@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,7 @@ def test_anonymous_pages_have_the_policy_and_the_other_headers_but_are_not_made_
     policy = csp(response)
     assert policy["default-src"] == "'self'"
     assert policy["script-src"] == "'self'"  # no 'unsafe-inline', no 'unsafe-eval'
-    assert policy["style-src"] == "'self'"
+    assert policy["style-src"] == "'self'" and "style-src-attr" not in policy  # not even attributes
     assert policy["img-src"] == "'self' data:"
     assert policy["frame-ancestors"] == "'none'"
     assert policy["object-src"] == "'none'"
@@ -156,7 +157,31 @@ def test_check_deploy_with_kefu_https_lists_only_the_documented_warnings():
     out = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"], env=env, cwd=ROOT, capture_output=True, text=True
     )
-    ids = sorted(set(__import__("re").findall(r"\((security\.W\d+)\)", out.stdout + out.stderr)))
+    ids = sorted(set(re.findall(r"\((security\.W\d+)\)", out.stdout + out.stderr)))
     # W005: HSTS without includeSubDomains (off by default); W008: SECURE_SSL_REDIRECT off
     # (the proxy redirects http to https, docs/running.md); W021: not preloaded.
     assert ids == ["security.W005", "security.W008", "security.W021"], out.stdout + out.stderr
+
+
+INLINE = {
+    "inline <script> (no src)": re.compile(
+        r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I
+    ),
+    "on*= event handler": re.compile(r"\son[a-z]+\s*=", re.I),
+    "javascript: URL": re.compile(r"javascript:", re.I),
+    "style= attribute": re.compile(r"\sstyle\s*=", re.I),
+    "<style> element": re.compile(r"<style\b", re.I),
+    "hx-on attribute": re.compile(r"\shx-on", re.I),
+}
+
+
+def test_no_template_needs_inline_script_or_style():
+    """The policy allows neither: kefu.js / kefu.css hold them (a browser would refuse them silently)."""
+    found = []
+    for template in sorted((ROOT / "kefu").rglob("templates/**/*.html")):
+        text = template.read_text(encoding="utf-8")
+        for what, pattern in INLINE.items():
+            for match in pattern.finditer(text):
+                line = text.count("\n", 0, match.start()) + 1
+                found.append(f"{template.relative_to(ROOT)}:{line}: {what}")
+    assert found == []
