@@ -74,6 +74,19 @@ def test_pages_htmx_swaps_and_the_admin_raise_no_csp_violation(watched, staff, s
 
     visit(tab, "/login/", seen)
     visit(tab, "/public/complaint/", seen)
+    # The API's Swagger UI: django-ninja's bundled copy, no CDN, no inline script.
+    visit(tab, "/api/v1/docs", seen)
+    expect(tab.locator(".swagger-ui .info .title")).to_contain_text("kefu API")
+    expect(tab.locator(".swagger-ui .opblock").first).to_be_visible()
+    seen["/api/v1/docs (rendered)"] = tab.violations()
+    # The locked-out page (django-axes, core/locked_out.html).
+    for i in range(5):
+        tab.goto("/login/")
+        tab.fill("#id_username", "quality")
+        tab.fill("#id_password", f"wrong-{i}")
+        tab.locator("form.stacked button[type=submit]").click()
+    expect(tab.locator("#locked-out")).to_be_visible()
+    seen["locked out"] = tab.violations()
     log_in(tab, "gmoffice")
 
     visit(tab, "/complaints/", seen)
