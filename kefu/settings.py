@@ -241,9 +241,6 @@ KEFU_TRUSTED_PROXIES = parse_trusted_proxies(os.environ.get("KEFU_TRUSTED_PROXIE
 # username from one client address, that pair is locked for KEFU_LOGIN_COOLOFF_MINUTES
 # (0: until an admin unlocks it). Other users, and the same user elsewhere, still log in.
 INSTALLED_APPS.append("axes")
-# django-ninja's own templates and static files: /api/v1/docs then serves its bundled Swagger UI
-# (no CDN, no inline script) instead of the CDN page, which the policy below would block.
-INSTALLED_APPS.append("ninja")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the password is checked
@@ -282,6 +279,9 @@ KEFU_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+# django-ninja's own templates and static files: /api/v1/docs then serves its bundled Swagger UI
+# (no CDN, no inline script) instead of the CDN page, which this policy would block.
+INSTALLED_APPS.append("ninja")
 MIDDLEWARE.insert(0, "kefu.core.middleware.TrustedProxyMiddleware")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,

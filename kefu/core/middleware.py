@@ -56,6 +56,9 @@ class LanguageMiddleware:
         return "zh-hans" if wanted.startswith("zh") else "en"
 
 
+PROTO = "HTTP_X_FORWARDED_PROTO"
+
+
 class TrustedProxyMiddleware:
     """Drop ``X-Forwarded-Proto`` unless a trusted proxy sent it.
 
@@ -75,9 +78,6 @@ class TrustedProxyMiddleware:
             if peer is None or not proxies.trusts(peer):
                 del request.META[PROTO]
         return self.get_response(request)
-
-
-PROTO = "HTTP_X_FORWARDED_PROTO"
 
 
 class SecurityHeadersMiddleware:

@@ -185,3 +185,10 @@ def test_no_template_needs_inline_script_or_style():
                 line = text.count("\n", 0, match.start()) + 1
                 found.append(f"{template.relative_to(ROOT)}:{line}: {what}")
     assert found == []
+
+
+@pytest.mark.django_db
+def test_api_docs_use_the_bundled_swagger_ui_not_the_cdn(client):
+    html = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "/static/ninja/swagger-ui-init.js" in html
+    assert "cdn.jsdelivr.net" not in html
