@@ -16,10 +16,11 @@ worker_class = "gthread"
 threads = int(os.environ.get("KEFU_WEB_THREADS", "1"))
 timeout = 60
 graceful_timeout = 20
+# The peer (the proxy, behind one) and the X-Forwarded-For it passed on, as received.
 accesslog = "-"
 errorlog = "-"
 loglevel = "info"
-access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+access_log_format = '%(h)s %({x-forwarded-for}i)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 # Each worker loads the app itself, so a worker restart picks up nothing stale.
 preload_app = False
 # No control socket in ~/.gunicorn: two instances (two ports, a test) would share its path.

@@ -250,3 +250,64 @@ LOGGING = {
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- web security: client address, login throttling, HTTPS (docs/configuration.md) -------------
+# KEFU_TRUSTED_PROXIES: how many reverse proxies stand in front of kefu (`1`), or their
+# addresses / networks (`127.0.0.1,10.0.0.0/8`); empty: none, REMOTE_ADDR is the client.
+# kefu.core.net.client_ip reads the client from X-Forwarded-For only through them.
+import datetime as _dt  # noqa: E402
+
+from kefu.core.net import parse_trusted_proxies  # noqa: E402
+
+KEFU_TRUSTED_PROXIES = parse_trusted_proxies(os.environ.get("KEFU_TRUSTED_PROXIES", ""))
+
+# Login throttling (django-axes): after KEFU_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one client address, that pair is locked for KEFU_LOGIN_COOLOFF_MINUTES
+# (0: until an admin unlocks it). Other users, and the same user elsewhere, still log in.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("KEFU_LOGIN_FAILURE_LIMIT", "5"))
+_cooloff = int(os.environ.get("KEFU_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = None if _cooloff <= 0 else _dt.timedelta(minutes=_cooloff)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "kefu.core.net.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kefu.core.views.locked_out"  # core/locked_out.html, 429
+
+# HTTPS behind a proxy that terminates TLS (KEFU_HTTPS=1): Secure cookies, HSTS, and the
+# proxy's X-Forwarded-Proto believed when a proxy is trusted. Off by default: the demo
+# runs on plain http://127.0.0.1 and Secure cookies would not come back over it.
+KEFU_HTTPS = _env_bool("KEFU_HTTPS", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if KEFU_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("KEFU_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("KEFU_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = _env_bool("KEFU_HSTS_PRELOAD", False)
+    SECURE_SSL_REDIRECT = _env_bool("KEFU_SSL_REDIRECT", False)
+    if KEFU_TRUSTED_PROXIES.any:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy of every response (kefu.core.middleware.SecurityHeadersMiddleware):
+# everything is served from kefu itself (htmx, ECharts and the font are vendored); no inline
+# script, handler or style, not even style attributes (kefu.js and kefu.css hold them; ECharts
+# tooltips are drawn on the canvas, renderMode 'richText'). See docs/configuration.md.
+KEFU_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# django-ninja's own templates and static files: /api/v1/docs then serves its bundled Swagger UI
+# (no CDN, no inline script) instead of the CDN page, which this policy would block.
+INSTALLED_APPS.append("ninja")
+MIDDLEWARE.insert(0, "kefu.core.middleware.TrustedProxyMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "kefu.core.middleware.SecurityHeadersMiddleware",
+)

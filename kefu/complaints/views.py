@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.access import is_sales_only
 from kefu.core.errors import Forbidden, Invalid, KefuError, NotFound
+from kefu.core.net import client_ip
 from kefu.customers.access import visible_customers
 from kefu.flow import engine
 
@@ -242,10 +243,6 @@ def daily(request):
 PUBLIC_SESSION_KEY = "public_complaint"
 
 
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def public_form(request):
     form = PublicComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
@@ -255,7 +252,7 @@ def public_form(request):
         if form.is_valid():
             try:
                 complaint = services.submit_public_complaint(
-                    submitter_ip=_client_ip(request), **form.service_kwargs()
+                    submitter_ip=client_ip(request), **form.service_kwargs()
                 )
             except services.RateLimited as exc:
                 return render(

@@ -1,10 +1,11 @@
-"""Turn domain errors raised by page views into proper 4xx pages (never a 500)."""
+"""Request and response middleware: 4xx pages for domain errors, the language, security headers."""
 
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from . import net
 from .errors import KefuError
 
 
@@ -53,3 +54,53 @@ class LanguageMiddleware:
         """API messages are English for machines, Chinese when the client asks for it."""
         wanted = request.headers.get("Accept-Language", "").lower()
         return "zh-hans" if wanted.startswith("zh") else "en"
+
+
+PROTO = "HTTP_X_FORWARDED_PROTO"
+
+
+class TrustedProxyMiddleware:
+    """Drop ``X-Forwarded-Proto`` unless a trusted proxy sent it.
+
+    Django believes ``SECURE_PROXY_SSL_HEADER`` from anybody; when the proxies are
+    named by address (KEFU_TRUSTED_PROXIES), a request from elsewhere loses the
+    header before SecurityMiddleware and CSRF read it. With a count of proxies the
+    peer cannot be told apart: kefu must then be reachable only through them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        proxies = net.trusted_proxies()
+        if proxies.networks and PROTO in request.META:
+            peer = net.parse_address(request.META.get("REMOTE_ADDR", ""))
+            if peer is None or not proxies.trusts(peer):
+                del request.META[PROTO]
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy on every response; no caching of private ones.
+
+    ``Cache-Control: private, no-store`` goes on the pages of a logged-in user
+    (attachment downloads and Excel exports among them) and on every API
+    response, so that neither a shared proxy nor the browser's cache keeps them.
+    Static files never get here (WhiteNoise answers them first, with its own
+    far-future caching).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.KEFU_CSP)
+        if request.path.startswith("/api/") or self.authenticated(request):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    @staticmethod
+    def authenticated(request) -> bool:
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_authenticated)

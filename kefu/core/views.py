@@ -56,3 +56,20 @@ def system_status(request):
     cal = WorkCalendar.load()
     missing = missing_years(cal, range(today.year, today.year + 2))
     return render(request, "core/system_status.html", {"missing_years": missing, "today": today, "dt": dt})
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """The login page's answer once django-axes locks a username at an address (429).
+
+    settings.AXES_LOCKOUT_CALLABLE: axes calls it for the login page and the admin's.
+    """
+    from axes.helpers import get_client_username, get_cool_off
+
+    cool_off = get_cool_off(request)
+    minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else None
+    return render(
+        request,
+        "core/locked_out.html",
+        {"username": get_client_username(request, credentials) or "", "minutes": minutes},
+        status=429,
+    )

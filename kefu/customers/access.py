@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kefu.core import access as core_access
 from kefu.core.choices import DepartmentCode, Role
 from kefu.core.errors import Forbidden, NotFound
+from kefu.core.net import client_ip
 
 from .choices import AccessAction
 from .models import Customer, CustomerAccessLog, CustomerGrant
@@ -90,12 +91,6 @@ def can_export(user) -> bool:
         or core_access.has_role(user, Role.MANAGER)
         or user.has_perm(EXPORT_PERMISSION)
     )
-
-
-def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _log(
