@@ -155,6 +155,8 @@ class Server:
             except OSError:
                 continue
             status = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+            if "VmHWM" not in status:  # a worker exiting (a zombie has no memory lines)
+                continue
             mem = {
                 k: round(int(status[k].split()[0]) / 1024, 1)
                 for k in ("VmHWM", "VmRSS", "RssAnon", "RssFile")
