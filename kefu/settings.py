@@ -111,7 +111,7 @@ def _sqlite_synchronous() -> str:
     leaves: a complaint answered 201 survives a power loss. NORMAL syncs only
     at checkpoints: faster, still never corrupt, but the last commits before a
     power loss or OS crash may be gone although they were answered
-    (docs/security-draft-durability.md).
+    (docs/security.md, Durability).
     """
     value = os.environ.get("KEFU_SQLITE_SYNCHRONOUS", "FULL").strip().upper() or "FULL"
     if value not in ("FULL", "NORMAL"):

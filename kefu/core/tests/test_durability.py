@@ -5,7 +5,7 @@ The crash test starts the real web server (gunicorn with kefu/gunicorn.conf.py, 
 writers register complaints over the API, kills the whole server with SIGKILL in the
 middle, starts it again while the writers keep going, and then checks every complaint
 that was answered 201. A power loss cannot be simulated here; that part rests on the
-sync settings tested above it (docs/security-draft-durability.md).
+sync settings tested above it (docs/security.md, Durability).
 """
 
 from __future__ import annotations
