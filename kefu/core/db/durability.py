@@ -50,39 +50,41 @@ def sqlite_warnings(level: int, asked: str) -> list[checks.CheckMessage]:
     ]
 
 
+# A PostgreSQL setting that, when off, acknowledges commits a crash may lose.
+_PG_UNSAFE = (
+    (
+        "synchronous_commit",
+        "PostgreSQL runs with synchronous_commit=off: a commit is acknowledged before its WAL "
+        "is on disk, so the last acknowledged complaints may be lost on a database crash, an "
+        "OS crash or a power loss",
+        "set synchronous_commit = on (the default) for kefu's database and role",
+        "kefu.W912",
+    ),
+    (
+        "fsync",
+        "PostgreSQL runs with fsync=off: nothing is flushed to disk, so an OS crash or a power "
+        "loss may lose acknowledged complaints and corrupt the database",
+        "set fsync = on (the default) in postgresql.conf",
+        "kefu.W913",
+    ),
+    (
+        "full_page_writes",
+        "PostgreSQL runs with full_page_writes=off: a page half written at a power loss cannot "
+        "be repaired by recovery",
+        "set full_page_writes = on (the default) in postgresql.conf",
+        "kefu.W914",
+    ),
+)
+
+
 def pg_warnings(values: dict[str, str]) -> list[checks.CheckMessage]:
     """What the PostgreSQL settings ``values`` (name -> SHOW value) give up."""
-    out = []
     # on, local, remote_write and remote_apply all flush the local WAL before the commit returns.
-    if values.get("synchronous_commit") == "off":
-        out.append(
-            checks.Warning(
-                "PostgreSQL runs with synchronous_commit=off: a commit is acknowledged before its WAL "
-                "is on disk, so the last acknowledged complaints may be lost on a database crash, an "
-                "OS crash or a power loss",
-                hint="set synchronous_commit = on (the default) for kefu's database and role",
-                id="kefu.W912",
-            )
-        )
-    if values.get("fsync") == "off":
-        out.append(
-            checks.Warning(
-                "PostgreSQL runs with fsync=off: nothing is flushed to disk, so an OS crash or a power "
-                "loss may lose acknowledged complaints and corrupt the database",
-                hint="set fsync = on (the default) in postgresql.conf",
-                id="kefu.W913",
-            )
-        )
-    if values.get("full_page_writes") == "off":
-        out.append(
-            checks.Warning(
-                "PostgreSQL runs with full_page_writes=off: a page half written at a power loss cannot "
-                "be repaired by recovery",
-                hint="set full_page_writes = on (the default) in postgresql.conf",
-                id="kefu.W914",
-            )
-        )
-    return out
+    return [
+        checks.Warning(msg, hint=hint, id=check_id)
+        for name, msg, hint, check_id in _PG_UNSAFE
+        if values.get(name) == "off"
+    ]
 
 
 def live_values(using: str = "default") -> tuple[str, object]:
