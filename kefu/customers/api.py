@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import Router, Status
 
 from kefu.core.pagination import paginate
+from kefu.core.schemas import errors
 
 from . import access, selectors, services
 from .choices import AccessAction
@@ -25,7 +26,7 @@ def _out(customer):
     return customer
 
 
-@router.post("", response={201: CustomerOut}, summary="Register a customer")
+@router.post("", response={201: CustomerOut, **errors(403, 409, 422)}, summary="Register a customer")
 def create_customer(request, payload: CustomerIn):
     data = payload.dict()
     contacts = data.pop("contacts")
@@ -33,7 +34,7 @@ def create_customer(request, payload: CustomerIn):
     return Status(201, _out(customer))
 
 
-@router.get("", response=CustomerPage, summary="List customers the caller may see")
+@router.get("", response={200: CustomerPage, **errors()}, summary="List customers the caller may see")
 def list_customers(
     request,
     q: str = "",
@@ -49,13 +50,17 @@ def list_customers(
     return result.as_api(result.items)
 
 
-@router.get("/{code}", response=CustomerOut, summary="One customer (the read is logged)")
+@router.get(
+    "/{code}", response={200: CustomerOut, **errors(403, 404)}, summary="One customer (the read is logged)"
+)
 def get_customer(request, code: str):
     customer = access.access_customer(request.user, code, action=AccessAction.API_READ, request=request)
     return _out(customer)
 
 
-@router.patch("/{code}", response=CustomerOut, summary="Change a customer's fields")
+@router.patch(
+    "/{code}", response={200: CustomerOut, **errors(403, 404, 409, 422)}, summary="Change a customer's fields"
+)
 def patch_customer(request, code: str, payload: CustomerPatch):
     customer = access.access_customer(request.user, code, action=AccessAction.API_READ, request=request)
     changes = payload.dict(exclude_unset=True)
@@ -64,7 +69,11 @@ def patch_customer(request, code: str, payload: CustomerPatch):
     return _out(customer)
 
 
-@router.post("/{code}/grade", response=CustomerOut, summary="Re-evaluate the grade, with a reason")
+@router.post(
+    "/{code}/grade",
+    response={200: CustomerOut, **errors(403, 404, 409, 422)},
+    summary="Re-evaluate the grade, with a reason",
+)
 def change_grade(request, code: str, payload: GradeIn):
     customer = access.access_customer(request.user, code, action=AccessAction.API_READ, request=request)
     customer = services.change_grade(customer, payload.grade, payload.reason, request.user)
