@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from kefu.core.errors import Invalid
-from kefu.core.schemas import Day, errors
+from kefu.core.schemas import Day, Page, PageSize, Text, errors
 from kefu.flow import api as flow_api
 
 from . import selectors, services
+from .choices import Category, Severity
+from .choices import Status as State
 from .schemas import AttachmentOut, ComplaintIn, ComplaintListOut, ComplaintOut, ComplaintSummaryOut, local
 from .workflow import FLOW
 
 router = Router(tags=["complaints"])
+
+# The list filters' choices, declared in the OpenAPI document (empty: no filter).
+StatusFilter = Literal[("", "open", *State.values)]  # open: every state not closed
+CategoryFilter = Literal[("", *Category.values)]
+SeverityFilter = Literal[("", *Severity.values)]
 
 
 def _attachment(number: str, a) -> dict:
@@ -104,16 +113,16 @@ def create_complaint(request, payload: ComplaintIn):
 @router.get("", response={200: ComplaintListOut, **errors(422)}, summary="List complaints")
 def list_complaints(
     request,
-    status: str = "",
-    customer: str = "",
-    category: str = "",
-    severity: str = "",
+    status: StatusFilter = "",
+    customer: Text = "",
+    category: CategoryFilter = "",
+    severity: SeverityFilter = "",
     overdue: bool = False,
-    q: str = "",
+    q: Text = "",
     received_from: Day | None = None,
     received_to: Day | None = None,
-    page: int = 1,
-    page_size: int = selectors.DEFAULT_PAGE_SIZE,
+    page: Page = 1,
+    page_size: PageSize = selectors.DEFAULT_PAGE_SIZE,
 ):
     filters = selectors.ComplaintFilters.parse(
         {
@@ -136,7 +145,7 @@ def list_complaints(
     response={200: ComplaintOut, **errors(403, 404)},
     summary="One complaint with steps, history and links",
 )
-def get_complaint(request, number: str):
+def get_complaint(request, number: Text):
     return _detail(selectors.complaint_detail(request.user, number, what="api_read", request=request))
 
 
@@ -145,7 +154,7 @@ def get_complaint(request, number: str):
     response={201: list[AttachmentOut], **errors(403, 404, 422)},
     summary="Add photos or files",
 )
-def add_attachments(request, number: str, attachments: File[list[UploadedFile]]):
+def add_attachments(request, number: Text, attachments: File[list[UploadedFile]]):
     complaint = selectors.get_complaint(request.user, number, what="upload", request=request)
     if not attachments:
         raise Invalid(_("choose at least one file"), field="attachments")

@@ -2,6 +2,7 @@
 
 - ``In`` / ``CheckedModel``: the base of every input body: unknown fields refused, every text
   checked for NUL and lone surrogates (``kefu.core.validation``).
+- ``Text``: a query or path parameter checked the same way.
 - ``Day`` / ``Moment``: a date or a date-time in the sane range; a naive date-time is
   Asia/Shanghai. Answers carry every moment in Asia/Shanghai (+08:00 throughout the range), so
   every date-time the API returns is RFC 3339.
@@ -18,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic_core import PydanticCustomError
 
 from . import validation
+from .pagination import MAX_PAGE_SIZE
 
 _RANGE = {
     "formatMinimum": validation.FIRST_DATE.isoformat(),
@@ -54,11 +56,25 @@ Moment = Annotated[
 ]
 
 
+def _text(value: str) -> str:
+    problem = validation.text_problem(value)
+    if problem:
+        raise PydanticCustomError("text", problem)
+    return value
+
+
+# A query or path parameter that is text (bodies check theirs through ``CheckedModel``).
+Text = Annotated[str, AfterValidator(_text)]
+
+
+# The page parameters of every list (``kefu.core.pagination`` checks them too, for the pages).
+Page = Annotated[int, Field(ge=1)]
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
+
+
 def _check_texts(value: Any) -> None:
     if isinstance(value, str):
-        problem = validation.text_problem(value)
-        if problem:
-            raise PydanticCustomError("text", problem)
+        _text(value)
     elif isinstance(value, list | tuple | set):
         for item in value:
             _check_texts(item)

@@ -9,6 +9,7 @@ import copy
 import functools
 import inspect
 import json
+from typing import Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from ninja import Router, Schema
 
 from kefu.core import pagination
 from kefu.core.errors import Malformed
-from kefu.core.schemas import In, errors
+from kefu.core.schemas import In, Page, PageSize, Text, errors
 from kefu.core.workcalendar import WorkCalendar
 
 from . import clocks, engine, registry, selectors
@@ -120,7 +121,7 @@ def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "nu
     def keyed(view, names):
         """``view(request, **kwargs)`` with the signature django-ninja reads its path parameters from."""
         params = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=str) for n in names]
+        params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Text) for n in names]
         view.__signature__ = inspect.Signature(params)
         return view
 
@@ -221,12 +222,12 @@ class WorkPage(Schema):
 )
 def work(
     request,
-    scope: str = "department",
-    sort: str = "urgent",
-    record_type: str = "",
-    late: str = "",
-    page: int = 1,
-    page_size: int = 50,
+    scope: Literal["mine", "department"] = "department",
+    sort: Literal[selectors.SORTS] = "urgent",
+    record_type: Text = "",
+    late: Text = "",
+    page: Page = 1,
+    page_size: PageSize = 50,
 ):
     """``scope=mine``: only what waits for my decision or action; ``department``: my departments' open
     steps. ``sort=urgent`` (earliest deadline first) or ``newest``."""
@@ -307,13 +308,13 @@ def _record_filter(complaint: str, record_type: str, record: str) -> tuple[str, 
 )
 def list_reminders(
     request,
-    complaint: str = "",
-    record_type: str = "",
-    record: str = "",
-    department: str = "",
-    open: str = "",
-    page: int = 1,
-    page_size: int = 50,
+    complaint: Text = "",
+    record_type: Text = "",
+    record: Text = "",
+    department: Text = "",
+    open: Text = "",
+    page: Page = 1,
+    page_size: PageSize = 50,
 ):
     record_type, record = _record_filter(complaint, record_type, record)
     qs = selectors.reminders(
@@ -388,13 +389,13 @@ class InquiryPage(Schema):
 )
 def list_inquiries(
     request,
-    complaint: str = "",
-    record_type: str = "",
-    record: str = "",
-    department: str = "",
-    open: str = "",
-    page: int = 1,
-    page_size: int = 50,
+    complaint: Text = "",
+    record_type: Text = "",
+    record: Text = "",
+    department: Text = "",
+    open: Text = "",
+    page: Page = 1,
+    page_size: PageSize = 50,
 ):
     record_type, record = _record_filter(complaint, record_type, record)
     qs = selectors.inquiries(
