@@ -49,6 +49,8 @@ def error_message(error: dict) -> str:
         return _("expected a date YYYY-MM-DD")
     if kind in ("literal_error", "enum"):
         return _("must be one of %(choices)s") % {"choices": _choices(str(ctx.get("expected", "")))}
+    if kind == "string_unicode":  # a lone surrogate, refused by pydantic's own JSON parser
+        return _("must be valid Unicode text (no lone surrogates)")
     if kind == "extra_forbidden":
         return _("not a field of this action")
     if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
