@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kefu.core import validation
 from kefu.core.errors import Malformed
@@ -396,3 +399,50 @@ def test_openapi_declares_enums_ranges_and_forbids_unknown_fields(openapi):
     assert proposal["additionalProperties"] is False
     listing = {p["name"]: p["schema"] for p in openapi["paths"][URL]["get"]["parameters"]}
     assert "open" in listing["status"]["enum"] and listing["page"]["minimum"] == 1
+
+
+# --- a property over the intake: whatever the dates and texts, a 201 or a 4xx that writes nothing --
+
+
+ZONES = [None, dt.UTC, dt.timezone(dt.timedelta(hours=14)), dt.timezone(dt.timedelta(hours=-12))]
+TEXT = st.text(st.characters(exclude_categories=()), max_size=12)  # NUL and lone surrogates included
+
+
+@pytest.mark.fuzz
+@pytest.mark.django_db
+def test_any_receipt_ship_date_and_text_is_answered_without_5xx_and_a_refusal_writes_nothing(
+    api, customers, now
+):
+    client = api("admin")
+    good = post(client, body()).json()["number"]
+
+    @given(
+        received_at=st.one_of(
+            st.none(), st.datetimes(timezones=st.sampled_from(ZONES)).map(dt.datetime.isoformat)
+        ),
+        ship_date=st.one_of(st.none(), st.dates().map(dt.date.isoformat)),
+        title=TEXT,
+        order_no=TEXT,
+    )
+    @settings(
+        max_examples=int(os.environ.get("KEFU_FUZZ_EXAMPLES", "150")),
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    def register(received_at, ship_date, title, order_no):
+        data = body(title=title, order_no=order_no)
+        data.update({k: v for k, v in {"received_at": received_at, "ship_date": ship_date}.items() if v})
+        before = counts()
+        response = post(client, data)
+        assert response.status_code in (201, 400, 422), response.content
+        if response.status_code == 201:
+            bad = [(w, v) for w, v in date_times(response.json()) if not RFC3339.match(v)]
+            assert bad == []
+        else:
+            assert counts() == before
+        assert client.get(URL).status_code == 200
+        assert client.get(f"{URL}/{good}").status_code == 200
+
+    register()
