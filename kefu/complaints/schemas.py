@@ -26,17 +26,25 @@ def _text(max_length: int, *, required: bool = False):
     ]
 
 
+# The lengths of the model's columns (models.Complaint), declared in the OpenAPI document.
+CustomerCode = _text(32, required=True)
+Title = _text(200, required=True)
+Description = _text(20_000, required=True)
+Reference = _text(64)
+ContactName = _text(100)
+Phone = _text(50)
+Email = _text(254)
 Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
 RequestCode = Literal[("", *CustomerRequest.values)]  # empty: no request stated
 
 
 class ComplaintIn(In):
-    """Unknown fields are refused (``quantiy`` is a 400, not a silently lost quantity)."""
+    """Unknown fields are refused: a typo such as `quantiy` is a 400, not a silently lost quantity."""
 
-    customer: _text(32, required=True) = Field(description="customer code")
+    customer: CustomerCode = Field(description="customer code")
     channel: Channel
-    title: _text(200, required=True)
-    description: _text(20_000, required=True)
+    title: Title
+    description: Description
     category: Category
     severity: Severity = Severity.GENERAL
     received_at: Moment | None = Field(
@@ -44,8 +52,8 @@ class ComplaintIn(In):
         description="RFC 3339, 2000-01-01..2099-12-31 and not in the future; without offset it is "
         "Asia/Shanghai; default: now",
     )
-    order_no: _text(64) = ""
-    part_no: _text(64) = ""
+    order_no: Reference = ""
+    part_no: Reference = ""
     quantity: Quantity | None = None
     quantity_pending: bool = Field(
         False, description="quantity not yet determined, customer still processing"
@@ -54,9 +62,9 @@ class ComplaintIn(In):
     ship_date: Day | None = Field(None, description="2000-01-01..2099-12-31, not after the date received")
     customer_request: RequestCode = Field("", description="what the customer asks for, or empty")
     sample_received: bool = False
-    contact_name: _text(100) = ""
-    contact_phone: _text(50) = ""
-    contact_email: _text(254) = ""
+    contact_name: ContactName = ""
+    contact_phone: Phone = ""
+    contact_email: Email = ""
 
 
 class ComplaintSummaryOut(Schema):
