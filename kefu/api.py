@@ -2,17 +2,24 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from kefu.core.auth import BearerAuth
 from kefu.core.errors import KefuError
+from kefu.flow.validation import error_message
 
 api = NinjaAPI(
     title="kefu API",
     version="1",
     description="Customer-service and quality-management system. Authenticate with `Authorization: Bearer <token>` "
-    '(`kefu token USERNAME` prints one). Errors are 4xx with `{"detail": ...}` naming the field and the rule.',
+    '(`kefu token USERNAME` prints one). Errors are 4xx with `{"detail": ..., "field": ..., "errors": [...]}` '
+    "naming the field and the rule: 400 malformed input (not the declared type, enum, length or range, an "
+    "unknown field, NUL or invalid Unicode in a text), 401 no valid token, 403 not allowed for the caller, "
+    "404 no such record, 409 not in the record's current state, 422 a business rule refuses well-formed "
+    "input. Dates are `YYYY-MM-DD` between 2000-01-01 and 2099-12-31; date-times are RFC 3339 (a naive one "
+    "sent is Asia/Shanghai; answers are in Asia/Shanghai, +08:00). See docs/api.md.",
     auth=BearerAuth(),
     urls_namespace="api-v1",
 )
@@ -23,11 +30,19 @@ def _loc(loc) -> str:
     return ".".join(parts) or "body"
 
 
+def _message(error: dict) -> str:
+    if error.get("type") == "extra_forbidden":
+        return _("unknown field")
+    return error_message(error)
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request, exc: ValidationError):
-    errors = [{"field": _loc(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors]
+    """What the schema refuses (type, enum, length, range, unknown field, text) is malformed: 400."""
+    errors = [{"field": _loc(e.get("loc", ())), "message": _message(e)} for e in exc.errors]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+    body = {"detail": detail, "field": errors[0]["field"] if errors else None, "errors": errors}
+    return api.create_response(request, body, status=400)
 
 
 @api.exception_handler(KefuError)

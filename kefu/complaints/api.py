@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Literal
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -10,13 +10,21 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from kefu.core.errors import Invalid
+from kefu.core.schemas import Day, Page, PageSize, Text, errors
 from kefu.flow import api as flow_api
 
 from . import selectors, services
+from .choices import Category, Severity
+from .choices import Status as State
 from .schemas import AttachmentOut, ComplaintIn, ComplaintListOut, ComplaintOut, ComplaintSummaryOut, local
 from .workflow import FLOW
 
 router = Router(tags=["complaints"])
+
+# The list filters' choices, declared in the OpenAPI document (empty: no filter).
+StatusFilter = Literal[("", "open", *State.values)]  # open: every state not closed
+CategoryFilter = Literal[("", *Category.values)]
+SeverityFilter = Literal[("", *Severity.values)]
 
 
 def _attachment(number: str, a) -> dict:
@@ -86,7 +94,7 @@ def _detail(detail: selectors.ComplaintDetail) -> dict:
     return out
 
 
-@router.post("", response={201: ComplaintOut}, summary="Register a complaint")
+@router.post("", response={201: ComplaintOut, **errors(422)}, summary="Register a complaint")
 def create_complaint(request, payload: ComplaintIn):
     complaint = services.register_complaint(by=request.user, **payload.model_dump())
     # Anyone may register a complaint (000 5.3.2), but the answer names the customer only to
@@ -102,19 +110,19 @@ def create_complaint(request, payload: ComplaintIn):
     return Status(201, out)
 
 
-@router.get("", response=ComplaintListOut, summary="List complaints")
+@router.get("", response={200: ComplaintListOut, **errors(422)}, summary="List complaints")
 def list_complaints(
     request,
-    status: str = "",
-    customer: str = "",
-    category: str = "",
-    severity: str = "",
+    status: StatusFilter = "",
+    customer: Text = "",
+    category: CategoryFilter = "",
+    severity: SeverityFilter = "",
     overdue: bool = False,
-    q: str = "",
-    received_from: dt.date | None = None,
-    received_to: dt.date | None = None,
-    page: int = 1,
-    page_size: int = selectors.DEFAULT_PAGE_SIZE,
+    q: Text = "",
+    received_from: Day | None = None,
+    received_to: Day | None = None,
+    page: Page = 1,
+    page_size: PageSize = selectors.DEFAULT_PAGE_SIZE,
 ):
     filters = selectors.ComplaintFilters.parse(
         {
@@ -132,13 +140,21 @@ def list_complaints(
     return result.as_api([ComplaintSummaryOut.from_complaint(c) for c in result.items])
 
 
-@router.get("/{number}", response=ComplaintOut, summary="One complaint with steps, history and links")
-def get_complaint(request, number: str):
+@router.get(
+    "/{number}",
+    response={200: ComplaintOut, **errors(403, 404)},
+    summary="One complaint with steps, history and links",
+)
+def get_complaint(request, number: Text):
     return _detail(selectors.complaint_detail(request.user, number, what="api_read", request=request))
 
 
-@router.post("/{number}/attachments", response={201: list[AttachmentOut]}, summary="Add photos or files")
-def add_attachments(request, number: str, attachments: File[list[UploadedFile]]):
+@router.post(
+    "/{number}/attachments",
+    response={201: list[AttachmentOut], **errors(403, 404, 422)},
+    summary="Add photos or files",
+)
+def add_attachments(request, number: Text, attachments: File[list[UploadedFile]]):
     complaint = selectors.get_complaint(request.user, number, what="upload", request=request)
     if not attachments:
         raise Invalid(_("choose at least one file"), field="attachments")

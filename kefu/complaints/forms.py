@@ -7,6 +7,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core import validation
 from kefu.core.errors import Invalid
 
 from . import attachments
@@ -31,6 +32,14 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
         return [super().clean(data, initial)] if data else []
+
+
+# The browser's date pickers stay within the range the server accepts (kefu.core.validation).
+DAY_RANGE = {"min": validation.FIRST_DATE.isoformat(), "max": validation.LAST_DATE.isoformat()}
+MOMENT_RANGE = {
+    "min": f"{validation.FIRST_DATE.isoformat()}T00:00",
+    "max": f"{validation.LAST_DATE.isoformat()}T23:59",
+}
 
 
 def _blank(choices) -> list[tuple[str, str]]:
@@ -77,7 +86,8 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
         label=_("Received at"),
         required=False,
         help_text=_("Leave empty for now."),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[validation.validate_moment],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", **MOMENT_RANGE}, format="%Y-%m-%dT%H:%M"),
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea)
@@ -91,7 +101,10 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
     )
     defect_quantity = forms.IntegerField(label=_("Defective quantity"), required=False, min_value=0)
     ship_date = forms.DateField(
-        label=_("Ship date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Ship date"),
+        required=False,
+        validators=[validation.validate_day],
+        widget=forms.DateInput(attrs={"type": "date", **DAY_RANGE}),
     )
     customer_request = forms.ChoiceField(
         label=_("Customer request"), choices=_blank(CustomerRequest), required=False
@@ -173,10 +186,16 @@ class ComplaintFilterForm(forms.Form):
     severity = forms.ChoiceField(label=_("Severity"), choices=_blank(Severity), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     received_from = forms.DateField(
-        label=_("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Received from"),
+        required=False,
+        validators=[validation.validate_day],
+        widget=forms.DateInput(attrs={"type": "date", **DAY_RANGE}),
     )
     received_to = forms.DateField(
-        label=_("Received to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Received to"),
+        required=False,
+        validators=[validation.validate_day],
+        widget=forms.DateInput(attrs={"type": "date", **DAY_RANGE}),
     )
 
 

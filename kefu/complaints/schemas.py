@@ -4,42 +4,67 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
+from pydantic import Field, StrictInt, StringConstraints, field_validator
 
-from .choices import CustomerRequest
+from kefu.core.schemas import CheckedModel, Day, In, Moment
+
+from .choices import Category, Channel, CustomerRequest, Severity
+from .services import MAX_QUANTITY
 
 
 def local(moment: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(moment) if moment is not None else None
 
 
-class ComplaintIn(Schema):
-    customer: str = Field(description="customer code")
-    channel: str = Field(description="phone, fax, letter, email, visit, web, survey, on_site, internal")
-    title: str
-    description: str
-    category: str = Field(description="quality or non_quality")
-    severity: str = Field("general", description="general, major or serious")
-    received_at: dt.datetime | None = Field(None, description="ISO 8601; without offset it is Asia/Shanghai")
-    order_no: str = ""
-    part_no: str = ""
-    quantity: StrictInt | None = None
+def _text(max_length: int, *, required: bool = False):
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1 if required else 0, max_length=max_length)
+    ]
+
+
+# The lengths of the model's columns (models.Complaint), declared in the OpenAPI document.
+CustomerCode = _text(32, required=True)
+Title = _text(200, required=True)
+Description = _text(20_000, required=True)
+Reference = _text(64)
+ContactName = _text(100)
+Phone = _text(50)
+Email = _text(254)
+Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
+RequestCode = Literal[("", *CustomerRequest.values)]  # empty: no request stated
+
+
+class ComplaintIn(In):
+    """Unknown fields are refused: a typo such as `quantiy` is a 400, not a silently lost quantity."""
+
+    customer: CustomerCode = Field(description="customer code")
+    channel: Channel
+    title: Title
+    description: Description
+    category: Category
+    severity: Severity = Severity.GENERAL
+    received_at: Moment | None = Field(
+        None,
+        description="RFC 3339, 2000-01-01..2099-12-31 and not in the future; without offset it is "
+        "Asia/Shanghai; default: now",
+    )
+    order_no: Reference = ""
+    part_no: Reference = ""
+    quantity: Quantity | None = None
     quantity_pending: bool = Field(
         False, description="quantity not yet determined, customer still processing"
     )
-    defect_quantity: StrictInt | None = None
-    ship_date: dt.date | None = None
-    customer_request: str = Field(
-        "", description="return, exchange, allowance, compensation, explanation, rework (or empty)"
-    )
+    defect_quantity: Quantity | None = Field(None, description="at most the quantity")
+    ship_date: Day | None = Field(None, description="2000-01-01..2099-12-31, not after the date received")
+    customer_request: RequestCode = Field("", description="what the customer asks for, or empty")
     sample_received: bool = False
-    contact_name: str = ""
-    contact_phone: str = ""
-    contact_email: str = ""
+    contact_name: ContactName = ""
+    contact_phone: Phone = ""
+    contact_email: Email = ""
 
 
 class ComplaintSummaryOut(Schema):
@@ -160,8 +185,9 @@ def _joined(value):
     return "、".join(str(v) for v in value) if isinstance(value, list) else value
 
 
-class ActionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ActionIn(CheckedModel):
+    """Unknown fields refused, texts checked (``kefu.core.schemas.CheckedModel``)."""
+
     note: OptText = ""
 
 
@@ -183,7 +209,7 @@ class CountermeasureIn(ActionIn):
     unit: Short = ""
     shift: Short = ""
     operators: Short = ""
-    production_date: dt.date | None = None
+    production_date: Day | None = None
 
     @field_validator("operators", mode="before")
     @classmethod

@@ -14,9 +14,17 @@ class KefuError(Exception):
 
 
 class Invalid(KefuError):
-    """Bad input: the message names the field and the rule."""
+    """Input that a rule refuses (an unknown customer, a receipt in the future): the message names
+    the field and the rule."""
 
     status = 422
+
+
+class Malformed(Invalid):
+    """Input that does not have the declared shape (wrong type, unknown field, a date out of range,
+    NUL or invalid Unicode in a text): the OpenAPI document says it in advance."""
+
+    status = 400
 
 
 class NotFound(KefuError):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from .errors import Invalid
+from .errors import Malformed
 from .filters import parse_int
 
 DEFAULT_PAGE_SIZE = 50
@@ -82,9 +82,9 @@ def paginate(
     number = parse_int(page, "page", 1)
     size = parse_int(page_size, "page_size", DEFAULT_PAGE_SIZE)
     if number < 1:
-        raise Invalid(_("must be 1 or more"), field="page")
+        raise Malformed(_("must be 1 or more"), field="page")
     if not 1 <= size <= MAX_PAGE_SIZE:
-        raise Invalid(_("must be between 1 and %(n)d") % {"n": MAX_PAGE_SIZE}, field="page_size")
+        raise Malformed(_("must be between 1 and %(n)d") % {"n": MAX_PAGE_SIZE}, field="page_size")
     counted = qs.order_by()[: COUNT_CAP + 1].count()
     exact = counted <= COUNT_CAP
     count = min(counted, COUNT_CAP)

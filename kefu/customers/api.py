@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ninja import Router, Status
 
 from kefu.core.pagination import paginate
+from kefu.core.schemas import Page, PageSize, Text, errors
 
 from . import access, selectors, services
 from .choices import AccessAction
@@ -25,7 +28,7 @@ def _out(customer):
     return customer
 
 
-@router.post("", response={201: CustomerOut}, summary="Register a customer")
+@router.post("", response={201: CustomerOut, **errors(403, 409, 422)}, summary="Register a customer")
 def create_customer(request, payload: CustomerIn):
     data = payload.dict()
     contacts = data.pop("contacts")
@@ -33,30 +36,34 @@ def create_customer(request, payload: CustomerIn):
     return Status(201, _out(customer))
 
 
-@router.get("", response=CustomerPage, summary="List customers the caller may see")
+@router.get("", response={200: CustomerPage, **errors()}, summary="List customers the caller may see")
 def list_customers(
     request,
-    q: str = "",
-    grade: str = "",
-    region: str = "",
-    owner: str = "",
-    key: str = "",
-    page: int = 1,
-    page_size: int = 50,
+    q: Text = "",
+    grade: Literal["", "A", "B", "C", "D"] = "",
+    region: Literal["", "domestic", "foreign"] = "",
+    owner: Text = "",
+    key: Text = "",
+    page: Page = 1,
+    page_size: PageSize = 50,
 ):
     filters = {"q": q, "grade": grade, "region": region, "owner": owner, "key": key}
     result = paginate(selectors.customer_list(request.user, filters), page, page_size)
     return result.as_api(result.items)
 
 
-@router.get("/{code}", response=CustomerOut, summary="One customer (the read is logged)")
-def get_customer(request, code: str):
+@router.get(
+    "/{code}", response={200: CustomerOut, **errors(403, 404)}, summary="One customer (the read is logged)"
+)
+def get_customer(request, code: Text):
     customer = access.access_customer(request.user, code, action=AccessAction.API_READ, request=request)
     return _out(customer)
 
 
-@router.patch("/{code}", response=CustomerOut, summary="Change a customer's fields")
-def patch_customer(request, code: str, payload: CustomerPatch):
+@router.patch(
+    "/{code}", response={200: CustomerOut, **errors(403, 404, 409, 422)}, summary="Change a customer's fields"
+)
+def patch_customer(request, code: Text, payload: CustomerPatch):
     customer = access.access_customer(request.user, code, action=AccessAction.API_READ, request=request)
     changes = payload.dict(exclude_unset=True)
     contacts = changes.pop("contacts", None)
@@ -64,8 +71,12 @@ def patch_customer(request, code: str, payload: CustomerPatch):
     return _out(customer)
 
 
-@router.post("/{code}/grade", response=CustomerOut, summary="Re-evaluate the grade, with a reason")
-def change_grade(request, code: str, payload: GradeIn):
+@router.post(
+    "/{code}/grade",
+    response={200: CustomerOut, **errors(403, 404, 409, 422)},
+    summary="Re-evaluate the grade, with a reason",
+)
+def change_grade(request, code: Text, payload: GradeIn):
     customer = access.access_customer(request.user, code, action=AccessAction.API_READ, request=request)
     customer = services.change_grade(customer, payload.grade, payload.reason, request.user)
     return _out(customer)

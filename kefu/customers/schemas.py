@@ -8,11 +8,13 @@ from typing import Literal
 from django.utils import timezone
 from ninja import Field, Schema
 
+from kefu.core.schemas import In
+
 RegionCode = Literal["domestic", "foreign"]
 GradeCode = Literal["A", "B", "C", "D"]
 
 
-class ContactIn(Schema):
+class ContactIn(In):
     id: int | None = Field(None, description="an existing contact's id, to change it in place (PATCH)")
     name: str
     title: str = ""
@@ -32,7 +34,7 @@ class ContactOut(Schema):
     is_primary: bool
 
 
-class CustomerIn(Schema):
+class CustomerIn(In):
     code: str = Field(..., max_length=32)
     name: str
     region: RegionCode = "domestic"
@@ -47,7 +49,7 @@ class CustomerIn(Schema):
     contacts: list[ContactIn] = []
 
 
-class CustomerPatch(Schema):
+class CustomerPatch(In):
     """Only the fields sent change; ``contacts``, when sent, replaces the whole list."""
 
     name: str | None = None
@@ -63,7 +65,7 @@ class CustomerPatch(Schema):
     contacts: list[ContactIn] | None = None
 
 
-class GradeIn(Schema):
+class GradeIn(In):
     grade: GradeCode
     reason: str
 

@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from kefu.core.errors import Invalid
+from kefu.core.errors import Invalid, Malformed
 from kefu.core.filters import parse_bool
 
 from .access import visible_customers
@@ -46,13 +46,13 @@ def parse_filters(data: Mapping | CustomerFilters | None) -> CustomerFilters:
 
     grade, region = get("grade").upper(), get("region")
     if grade and grade not in Grade.values:
-        raise Invalid(_("must be A, B, C or D"), field="grade")
+        raise Malformed(_("must be A, B, C or D"), field="grade")
     if region and region not in Region.values:
-        raise Invalid(_("must be domestic or foreign"), field="region")
+        raise Malformed(_("must be domestic or foreign"), field="region")
     try:
         key = parse_bool(get("key"), "key", blank=None)
     except Invalid:
-        raise Invalid(_("must be 1 (key customers) or 0 (others)"), field="key") from None
+        raise Malformed(_("must be 1 (key customers) or 0 (others)"), field="key") from None
     return CustomerFilters(q=get("q")[:100], grade=grade, region=region, owner=get("owner"), key=key)
 
 

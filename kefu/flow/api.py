@@ -1,20 +1,23 @@
 """The engine's API: the work list, reminder notices, lateness inquiries, and the action routes
 every record type mounts (``add_action_routes``). Parse, call the engine or a selector, return;
-errors are the typed ``KefuError``s (403 / 404 / 409 / 422), never a 500.
+errors are the typed ``KefuError``s (400 / 403 / 404 / 409 / 422), never a 500.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import json
+from typing import Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from kefu.core import pagination
-from kefu.core.errors import Invalid
+from kefu.core.errors import Malformed
+from kefu.core.schemas import In, Page, PageSize, Text, errors
 from kefu.core.workcalendar import WorkCalendar
 
 from . import clocks, engine, registry, selectors
@@ -82,10 +85,29 @@ def body(request) -> dict:
     try:
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
-        raise Invalid(_("the body is not valid JSON"), field="body") from None
+        raise Malformed(_("the body is not valid JSON"), field="body") from None
     if not isinstance(data, dict):
-        raise Invalid(_("the body must be a JSON object"), field="body")
+        raise Malformed(_("the body must be a JSON object"), field="body")
     return data
+
+
+def inline_defs(schema: dict) -> dict:
+    """A model's JSON schema with its ``$defs`` written in place of their ``$ref``s: pydantic's
+    ``#/$defs/...`` would point into the OpenAPI document's root, where nothing is (issue 11)."""
+    defs = schema.get("$defs", {})
+
+    def walk(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                target = walk(copy.deepcopy(defs[ref.removeprefix("#/$defs/")]))
+                return {**target, **{k: walk(v) for k, v in node.items() if k != "$ref"}}
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
 
 
 def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "number") -> None:
@@ -94,12 +116,12 @@ def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "nu
     ``render(record, steps, allowed, user, result=None)`` gives the record's workflow state as the
     POST answers it (built from the action's result: no second read of the record).
     """
-    schemas = {name: a.body.model_json_schema() for name, a in flow.actions.items()}
+    schemas = {name: inline_defs(a.body.model_json_schema()) for name, a in flow.actions.items()}
 
     def keyed(view, names):
         """``view(request, **kwargs)`` with the signature django-ninja reads its path parameters from."""
         params = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=str) for n in names]
+        params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Text) for n in names]
         view.__signature__ = inspect.Signature(params)
         return view
 
@@ -107,8 +129,10 @@ def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "nu
         f"/{{{key_name}}}/actions/{{action}}",
         summary="Take a workflow action",
         description="The body fields per action are those of the state machine (docs/workflow.md). "
-        "403: not your department, role or authority; 409: not allowed in the current state (`allowed` "
-        "lists the actions that are); 422: a field is missing or invalid (`field` names it).",
+        "400: a field is missing, of the wrong type or unknown (`field` names it); 403: not your department, "
+        "role or authority; 409: not allowed in the current state (`allowed` lists the actions that are); "
+        "422: a rule of the action refuses it (`field` names it).",
+        response={200: dict, **errors(403, 404, 409, 422)},
         openapi_extra={
             "requestBody": {
                 "required": False,
@@ -128,6 +152,7 @@ def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "nu
     @router.get(
         f"/{{{key_name}}}/actions",
         summary="The workflow actions the caller may take now",
+        response={200: dict, **errors(403, 404)},
         url_name=f"{flow.name}-actions",
     )
     @functools.partial(keyed, names=(key_name,))
@@ -190,15 +215,19 @@ class WorkPage(Schema):
     results: list[WorkOut]
 
 
-@router.get("/work", response=WorkPage, summary="My work: open steps of every record type, a page at a time")
+@router.get(
+    "/work",
+    response={200: WorkPage, **errors()},
+    summary="My work: open steps of every record type, a page at a time",
+)
 def work(
     request,
-    scope: str = "department",
-    sort: str = "urgent",
-    record_type: str = "",
-    late: str = "",
-    page: int = 1,
-    page_size: int = 50,
+    scope: Literal["mine", "department"] = "department",
+    sort: Literal[selectors.SORTS] = "urgent",
+    record_type: Text = "",
+    late: Text = "",
+    page: Page = 1,
+    page_size: PageSize = 50,
 ):
     """``scope=mine``: only what waits for my decision or action; ``department``: my departments' open
     steps. ``sort=urgent`` (earliest deadline first) or ``newest``."""
@@ -272,16 +301,20 @@ def _record_filter(complaint: str, record_type: str, record: str) -> tuple[str, 
     return record_type, record
 
 
-@router.get("/reminders", response=ReminderPage, summary="Reminder notices (催办单), a page at a time")
+@router.get(
+    "/reminders",
+    response={200: ReminderPage, **errors()},
+    summary="Reminder notices (催办单), a page at a time",
+)
 def list_reminders(
     request,
-    complaint: str = "",
-    record_type: str = "",
-    record: str = "",
-    department: str = "",
-    open: str = "",
-    page: int = 1,
-    page_size: int = 50,
+    complaint: Text = "",
+    record_type: Text = "",
+    record: Text = "",
+    department: Text = "",
+    open: Text = "",
+    page: Page = 1,
+    page_size: PageSize = 50,
 ):
     record_type, record = _record_filter(complaint, record_type, record)
     qs = selectors.reminders(
@@ -321,7 +354,7 @@ class InquiryOut(Schema):
     reason: str
 
 
-class AnswerIn(Schema):
+class AnswerIn(In):
     reason: str
 
 
@@ -350,17 +383,19 @@ class InquiryPage(Schema):
 
 
 @router.get(
-    "/lateness-inquiries", response=InquiryPage, summary="Lateness inquiries (治办单), a page at a time"
+    "/lateness-inquiries",
+    response={200: InquiryPage, **errors()},
+    summary="Lateness inquiries (治办单), a page at a time",
 )
 def list_inquiries(
     request,
-    complaint: str = "",
-    record_type: str = "",
-    record: str = "",
-    department: str = "",
-    open: str = "",
-    page: int = 1,
-    page_size: int = 50,
+    complaint: Text = "",
+    record_type: Text = "",
+    record: Text = "",
+    department: Text = "",
+    open: Text = "",
+    page: Page = 1,
+    page_size: PageSize = 50,
 ):
     record_type, record = _record_filter(complaint, record_type, record)
     qs = selectors.inquiries(
@@ -370,6 +405,10 @@ def list_inquiries(
     return result.as_api([inquiry_out(i) for i in result.items])
 
 
-@router.post("/lateness-inquiries/{pk}/answer", response=InquiryOut, summary="Answer a lateness inquiry")
+@router.post(
+    "/lateness-inquiries/{pk}/answer",
+    response={200: InquiryOut, **errors(403, 404, 409, 422)},
+    summary="Answer a lateness inquiry",
+)
 def answer(request, pk: int, payload: AnswerIn):
     return inquiry_out(engine.answer_inquiry(pk, by=request.user, reason=payload.reason))

@@ -1,7 +1,7 @@
 """The case engine's services: every action of every flow as one atomic change (STYLE 1; SPEC M4/M5).
 
 ``perform(record, action, by=, data=)`` locks the record, reads its steps
-once, asks the flow (409 / 403), validates the body (422 naming the field),
+once, asks the flow (409 / 403), validates the body (400 naming the field),
 applies the record type's own effect, closes the open step with what was
 submitted, opens the next one with its deadline from the step's clock, moves
 the state, closes the case (lateness inquiries for every late step and a late
@@ -321,7 +321,7 @@ def perform(record, action: str, *, by, data: dict | None = None, now: dt.dateti
 
     Raises ``NotFound`` (404), ``Conflict`` (409: not in this state, the allowed
     actions named), ``Forbidden`` (403: what stops this user) or ``Invalid``
-    (422: the field named). Nothing is written then; a refusal is logged in
+    (422: the field named; ``Malformed``, 400, for a body not of the declared shape). Nothing is written then; a refusal is logged in
     the customer's access log (R1.2) after the refused transaction rolled back.
     """
     flow = registry.for_model(type(record))

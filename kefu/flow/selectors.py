@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core import access as core_access
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
-from kefu.core.errors import Invalid
+from kefu.core.errors import Malformed
 from kefu.core.filters import parse_bool
 
 from . import access, registry
@@ -73,13 +73,13 @@ class WorkFilters:
     def parse(cls, data) -> WorkFilters:
         scope = str(data.get("scope") or "department").strip()
         if scope not in ("mine", "department"):
-            raise Invalid(_("must be mine or department"), field="scope")
+            raise Malformed(_("must be mine or department"), field="scope")
         sort = str(data.get("sort") or "urgent").strip()
         if sort not in SORTS:
-            raise Invalid(_("must be urgent or newest"), field="sort")
+            raise Malformed(_("must be urgent or newest"), field="sort")
         record_type = str(data.get("record_type") or "").strip()
         if record_type and record_type not in registry.flows_by_name():
-            raise Invalid(
+            raise Malformed(
                 _("unknown record type %(name)r; record types: %(names)s")
                 % {"name": record_type, "names": ", ".join(registry.flows_by_name())},
                 field="record_type",

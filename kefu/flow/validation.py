@@ -1,6 +1,6 @@
 """An action's body checked against its model: one set of rules for the API and the pages.
 
-Errors are ``Invalid`` (422) naming the field, with every error listed, in the
+Errors are ``Malformed`` (400) naming the field, with every error listed, in the
 reader's language for the common pydantic error types.
 """
 
@@ -11,7 +11,7 @@ import re
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ValidationError
 
-from kefu.core.errors import Invalid
+from kefu.core.errors import Malformed
 
 
 def _choices(expected: str) -> str:
@@ -49,6 +49,8 @@ def error_message(error: dict) -> str:
         return _("expected a date YYYY-MM-DD")
     if kind in ("literal_error", "enum"):
         return _("must be one of %(choices)s") % {"choices": _choices(str(ctx.get("expected", "")))}
+    if kind == "string_unicode":  # a lone surrogate, refused by pydantic's own JSON parser
+        return _("must be valid Unicode text (no lone surrogates)")
     if kind == "extra_forbidden":
         return _("not a field of this action")
     if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
@@ -57,11 +59,11 @@ def error_message(error: dict) -> str:
 
 
 def validate(model: type[BaseModel], payload) -> BaseModel:
-    """``payload`` (a dict, or None for an empty body) as ``model``; ``Invalid`` naming the field."""
+    """``payload`` (a dict, or None for an empty body) as ``model``; ``Malformed`` naming the field."""
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
-        raise Invalid(_("the body must be a JSON object"), field="body")
+        raise Malformed(_("the body must be a JSON object"), field="body")
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
@@ -70,4 +72,4 @@ def validate(model: type[BaseModel], payload) -> BaseModel:
             for e in exc.errors()
         ]
         first = errors[0]
-        raise Invalid(first["message"], field=first["field"], errors=errors) from None
+        raise Malformed(first["message"], field=first["field"], errors=errors) from None

@@ -40,7 +40,7 @@ def test_reminders_api_filters_by_complaint_department_and_open(api, org):
     take_action(b.number, "assign", by=org["gmoffice"], now=at(11, 5, 10))
     closed = api("gm").get("/api/v1/reminders?open=false").json()["results"]
     assert {r["complaint"] for r in closed} == {b.number}
-    assert api("gm").get("/api/v1/reminders?open=perhaps").status_code == 422
+    assert api("gm").get("/api/v1/reminders?open=perhaps").status_code == 400
 
 
 def test_reminders_respect_customer_confidentiality(api, org):

@@ -93,18 +93,18 @@ class TestCalendarApi:
         assert client.get("/api/v1/calendar/is-workday", {"date": "2026-10-10"}).json()["workday"] is True
         assert client.get("/api/v1/calendar/is-workday", {"date": "2026-10-01"}).json()["workday"] is False
 
-    def test_impossible_date_is_a_422_naming_the_field(self, api):
+    def test_impossible_date_is_a_400_naming_the_field(self, api):
         r = api("quality").get("/api/v1/calendar/add-workdays", {"start": "2026-02-30", "days": 1})
-        assert r.status_code == 422
+        assert r.status_code == 400
         assert "start" in r.json()["detail"]
 
     def test_non_integer_days_is_refused(self, api):
         r = api("quality").get("/api/v1/calendar/add-workdays", {"start": "2026-09-30", "days": "x"})
-        assert r.status_code == 422 and "days" in r.json()["detail"]
+        assert r.status_code == 400 and "days" in r.json()["detail"]
 
     def test_huge_days_is_refused(self, api):
         r = api("quality").get("/api/v1/calendar/add-workdays", {"start": "2026-09-30", "days": 999999})
-        assert r.status_code == 422 and r.json()["detail"].startswith("days:")
+        assert r.status_code == 400 and r.json()["detail"].startswith("days:")
 
     def test_no_token_is_401(self, client):
         r = client.get("/api/v1/calendar/is-workday", {"date": "2026-10-10"})

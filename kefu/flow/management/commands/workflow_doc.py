@@ -128,8 +128,8 @@ def _render() -> str:
         "(催办单) that escalate, lateness inquiries (治办单) after closing, extensions, memos (签呈),",
         "meeting decisions, the outbox and one work list. An action that does not fit the state is refused",
         "with 409 and the allowed actions; a user without the department, role or authority gets 403 saying",
-        "what stops them (and the refusal is logged in the customer's access log); a bad field 422. All",
-        "leave the record untouched.",
+        "what stops them (and the refusal is logged in the customer's access log); a malformed field 400",
+        "and a field a rule refuses 422 (docs/api.md). All leave the record untouched.",
         "",
     ]
     for flow in flows:
