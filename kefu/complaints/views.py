@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kefu.core import errors
 from kefu.core.access import is_sales_only
 from kefu.core.errors import Forbidden, Invalid, KefuError, NotFound
 from kefu.core.net import client_ip
@@ -67,7 +68,7 @@ def complaint_list(request):
         qs = selectors.complaint_list(request.user, request.GET)
         page = selectors.paginate(qs, request.GET.get("page"), request.GET.get("page_size"))
     except Invalid as exc:
-        error = exc.detail
+        error = errors.on_page(exc, form)
         page = selectors.PageOf(items=[], count=0, number=1, page_size=selectors.DEFAULT_PAGE_SIZE)
     params = request.GET.copy()
     params.pop("page", None)

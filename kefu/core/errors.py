@@ -8,6 +8,7 @@ class KefuError(Exception):
 
     def __init__(self, detail: str, *, field: str | None = None, **extra):
         self.detail = f"{field}: {detail}" if field else detail
+        self.rule = detail  # the message without its field
         self.field = field
         self.extra = extra
         super().__init__(self.detail)
@@ -39,3 +40,17 @@ class Conflict(KefuError):
     """The action does not fit the object's current state."""
 
     status = 409
+
+
+def on_page(exc: KefuError, form=None) -> str:
+    """The message a page shows: the field by its label in the reader's language, not its code."""
+    field = form.fields.get(exc.field) if form is not None and exc.field else None
+    return f"{field.label}: {exc.rule}" if field is not None and field.label else exc.detail
+
+
+def add_to_form(form, exc: KefuError) -> None:
+    """Put ``exc`` beside its field when the form has it, else on top of the form."""
+    if exc.field in form.fields:
+        form.add_error(exc.field, exc.rule)
+    else:
+        form.add_error(None, exc.detail)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kefu.core import pagination
+from kefu.core import errors, pagination
 from kefu.core.errors import Forbidden, KefuError, NotFound
 from kefu.core.pagination import paginate
 
@@ -41,24 +41,12 @@ def _denied(request, exc: KefuError):
     return render(request, "customers/denied.html", {"message": exc.detail, "nav": "customers"}, status=403)
 
 
-def _message(exc: KefuError) -> str:
-    """The rule without its ``field:`` prefix (the form shows the field)."""
-    return exc.detail.split(": ", 1)[1] if exc.field and ": " in exc.detail else exc.detail
-
-
 def _read(request, code: str):
     """The customer through ``access_customer`` (logged); 404 / 403 pages otherwise."""
     try:
         return access.access_customer(request.user, code, request=request)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
-
-
-def _form_error(form, exc: KefuError) -> None:
-    if exc.field in form.fields:
-        form.add_error(exc.field, _message(exc))
-    else:
-        form.add_error(None, exc.detail)
 
 
 @login_required
@@ -69,7 +57,7 @@ def customer_list(request):
         filters = selectors.parse_filters(request.GET)
         page = paginate(selectors.customer_list(request.user, filters), request.GET.get("page"), PAGE_SIZE)
     except KefuError as exc:
-        messages.error(request, exc.detail)
+        messages.error(request, errors.on_page(exc, form))
         filters = selectors.CustomerFilters()
         page = pagination.empty(PAGE_SIZE)
     context = {
@@ -127,7 +115,7 @@ def customer_create(request):
                 by=request.user, contacts=contacts_from(formset), **form.cleaned_data
             )
         except KefuError as exc:
-            _form_error(form, exc)
+            errors.add_to_form(form, exc)
         else:
             messages.success(request, _("Customer %(code)s created.") % {"code": customer.code})
             return redirect("customers:detail", code=customer.code)
@@ -168,7 +156,7 @@ def customer_edit(request, code: str):
                 customer, by=request.user, contacts=contacts_from(formset), **form.cleaned_data
             )
         except KefuError as exc:
-            _form_error(form, exc)
+            errors.add_to_form(form, exc)
         else:
             messages.success(request, _("Customer %(code)s saved.") % {"code": customer.code})
             return redirect("customers:detail", code=customer.code)
@@ -254,7 +242,7 @@ def customer_import(request):
         try:
             report = excel.import_customers(form.cleaned_data["file"], by=request.user)
         except KefuError as exc:
-            form.add_error("file", _message(exc))
+            form.add_error("file", exc.rule)
         else:
             if report.ok:
                 messages.success(request, _("%(n)d customers imported.") % {"n": report.created})

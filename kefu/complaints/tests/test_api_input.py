@@ -199,7 +199,13 @@ def test_list_filter_dates_are_in_range(api, page, customers, param):
     assert response.json()["detail"] == f"{param}: {RANGE}"
     listing = page("admin").get(reverse("complaints:list"), {param: "0001-01-01"})
     assert listing.status_code == 200
-    assert RANGE in listing.content.decode()
+    label = {"received_from": "Received from", "received_to": "Received to"}[param]
+    assert f"{label}: {RANGE}" in listing.content.decode()  # the page names the field by its label
+    reader = page("quality")
+    reader.cookies["django_language"] = "zh-hans"  # this module reads English by default
+    zh = reader.get(reverse("complaints:list"), {param: "0001-01-01"})
+    label_zh = {"received_from": "受理日期自", "received_to": "受理日期至"}[param]
+    assert f"{label_zh}: 必须在 2000-01-01 至 2099-12-31 之间" in zh.content.decode()
 
 
 @pytest.mark.django_db

@@ -35,7 +35,7 @@ def test_list_page_has_htmx_filter_form(org, customers, page):
 def test_list_bad_filter_shows_a_message_not_500(org, customers, page):
     response = page("salesmgr").get(reverse("customers:list"), {"grade": "Z"})
     assert response.status_code == 200
-    assert "grade: 必须是 A、B、C 或 D" in response.content.decode()
+    assert "等级: 必须是 A、B、C 或 D" in response.content.decode()  # the label, not the code
 
 
 def test_list_paginates_50_per_page(org, make_customer, page):
