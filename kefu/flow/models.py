@@ -139,10 +139,14 @@ class Reminder(models.Model):
 
     Level = ReminderLevel
 
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="reminders")
+    # No index of their own: the unique (step, level) and (department, -issued_at) indexes lead
+    # with these columns (the sweep writes a notice per step and level: each index costs it).
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="reminders", db_index=False)
     record_type = models.CharField(max_length=32)
     record_id = models.BigIntegerField()
-    department = models.ForeignKey("core.Department", on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        "core.Department", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     level = models.PositiveSmallIntegerField(_("level"), choices=ReminderLevel.choices)
     step_due_at = models.DateTimeField(_("step due at"))
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
