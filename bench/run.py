@@ -238,7 +238,7 @@ def pick_targets(now: dt.datetime) -> dict:
 
 
 # The broad lists of issue 12, measured again on a database without planner statistics.
-BROAD = ("open_page", "open_api", "quarter_page", "quarter_api")
+BROAD = ("open_page", "open_api", "closed_page", "closed_api", "quarter_page", "quarter_api")
 
 
 async def http_scenarios(
@@ -273,6 +273,8 @@ async def http_scenarios(
         ("filtered_api", [f"/api/v1/complaints?{filt}"], True),
         ("open_page", ["/complaints/?status=open"], False),
         ("open_api", ["/api/v1/complaints?status=open"], True),
+        ("closed_page", ["/complaints/?status=closed"], False),
+        ("closed_api", ["/api/v1/complaints?status=closed"], True),
         ("quarter_page", [f"/complaints/?{quarter}"], False),
         ("quarter_api", [f"/api/v1/complaints?{quarter}"], True),
         ("search_word_api", [f"/api/v1/complaints?q={vocab.SEARCH_WORD}"], True),

@@ -130,6 +130,8 @@ class Complaint(models.Model):
             models.Index(fields=["status", "due_at"], name="complaint_status_due_idx"),
             models.Index(fields=["customer", "-received_at"], name="complaint_customer_idx"),
             models.Index(fields=["received_at"], name="complaint_received_idx"),
+            # one status, newest first ("every closed complaint"): the page's ids in index order.
+            models.Index(fields=["status", "-registered_at", "-id"], name="complaint_status_recent_idx"),
             # status + dates sorted newest first ("every closed complaint of last quarter"):
             # the page's ids come from this index alone (selectors.paginate's deferred join).
             models.Index(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -149,6 +150,13 @@ def complaint_list(user, filters: ComplaintFilters | Mapping | None = None, *, n
     if filters.received_to:
         qs = qs.filter(received_at__lt=_start_of(filters.received_to + dt.timedelta(days=1)))
     qs = apply_text_search(qs, filters.q)
+    if filters.received_from or filters.received_to:
+        # A receipt-date range keeps its matches together in time. PostgreSQL's planner assumes
+        # matches spread evenly and would walk the list order newest first past every newer
+        # complaint (a closed quarter a year back at 1M: 210,000 rows skipped, 100-240 ms); an
+        # order the list's index does not hold makes it read the range's index and sort the
+        # matches instead (27-68 ms). The same order: registered_at is never NULL.
+        return qs.order_by(Coalesce("registered_at", "received_at").desc(), "-id")
     return qs.order_by("-registered_at", "-id")
 
 
