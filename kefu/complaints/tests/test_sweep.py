@@ -107,6 +107,18 @@ def test_only_overdue_steps_in_one_indexed_query(org, django_assert_num_queries)
         assert sweep(at(11, 5)).issued == []
 
 
+def test_batches_cover_every_overdue_step_once_across_equal_due_times(org):
+    """Batches continue after the (due_at, id) the previous one ended at: steps due at the same
+    moment straddle batch boundaries and each still gets its notice once."""
+    made = [complaint(org) for _ in range(5)]  # registered together: the same due time
+    first = sweep(at(11, 4), batch=2)
+    assert len(first.issued) == 5 and len({n.step_id for n in first.issued}) == 5
+    assert {n.step_id for n in first.issued} == {
+        s.pk for c in made for s in steps(c) if s.done_at is None and s.kind == "step"
+    }
+    assert sweep(at(11, 4), batch=2).issued == []
+
+
 # (settings and calendar: cached per process since the complaints were registered)
 # count overdue, savepoint, lock the steps lacking a notice, insert their notices, members,
 # the steps mailed about, their records' titles (one query per record type), insert mails, release
