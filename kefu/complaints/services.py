@@ -501,7 +501,7 @@ def _member(username: str, department: str):
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None or not access.in_department(user, department):
         raise Invalid(
-            _("%(user)r is not a member of %(dept)s") % {"user": username, "dept": department},
+            _("%(user)r is not a member of %(dept)s") % {"user": username, "dept": D(department).label},
             field="assignee",
         )
     return user

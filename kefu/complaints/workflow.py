@@ -166,7 +166,7 @@ ACTIONS: dict[str, Action] = {
             services.apply_assign,
             "002 篇4 第九条(三): the GM office numbers the case and sends it to quality",
             inputs=(
-                inputs.text("assignee", gettext_lazy("Investigator (username in quality)"), required=False),
+                inputs.person("assignee", gettext_lazy("Investigator"), D.QUALITY),
                 NOTE,
             ),
         ),

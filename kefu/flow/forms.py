@@ -26,6 +26,11 @@ def yes_no(name: str, label, required: bool = True) -> Input:
     return Input(name, "yesno", label, required, YES_NO)
 
 
+def person(name: str, label, department: str, required: bool = False) -> Input:
+    """A member of ``department``, chosen by name from a list (the value sent is the username)."""
+    return Input(name, "person", label, required, department=department)
+
+
 NOTE = area("note", _("Note"), required=False)
 
 
@@ -43,10 +48,33 @@ def parse(action: Action, data) -> dict:
     return body
 
 
-def form_inputs(action: Action, *, posted=None, errors: dict | None = None) -> list[dict]:
-    """The action's inputs with what was typed and the error of each, for the template."""
+def form_inputs(
+    action: Action, *, posted=None, errors: dict | None = None, people: dict | None = None
+) -> list[dict]:
+    """The action's inputs with what was typed and the error of each, for the template.
+
+    ``people``: a dict shared by the forms of one page, so that a list of forms (the work list)
+    reads each department's members once.
+    """
     out = []
     for spec in action.inputs:
         value = posted.get(spec.name, "") if posted is not None else ""
-        out.append({"spec": spec, "value": value, "error": (errors or {}).get(spec.name, "")})
+        choices = spec.choices
+        if spec.kind == "person":
+            people = {} if people is None else people
+            if spec.department not in people:
+                people[spec.department] = _people(spec.department)
+            choices = people[spec.department]
+        out.append(
+            {"spec": spec, "value": value, "error": (errors or {}).get(spec.name, ""), "choices": choices}
+        )
     return out
+
+
+def _people(department: str) -> list[tuple[str, str]]:
+    """(username, name) of the department's active members, by name."""
+    from kefu.core.outbox import members
+    from kefu.core.templatetags.kefu_format import person
+
+    users = {m.user.pk: m.user for m in members([department])}
+    return sorted(((u.get_username(), person(u)) for u in users.values()), key=lambda c: c[1])

@@ -146,6 +146,7 @@ class Input:
     label: Promise | str
     required: bool = True
     choices: tuple = ()
+    department: str = ""  # kind "person": the department whose members may be chosen
 
 
 @dataclass(frozen=True)

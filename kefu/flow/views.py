@@ -207,6 +207,7 @@ WORK_ROWS = 300
 def primary_actions(rows, user, records: dict) -> None:
     """Set ``action`` on each work-list row: its step's own action when ``user`` may take it now."""
     settings = config.snapshot()
+    people = {}  # each department's members read once for all the rows' forms
     for s in rows:
         s.action = None
         flow = registry.flows_by_name().get(s.record_type)
@@ -217,7 +218,11 @@ def primary_actions(rows, user, records: dict) -> None:
         action = flow.actions[spec.action]
         sit = Situation(flow, record, s, settings)
         if record.status in action.from_states and flow.permitted(action, user, sit):
-            s.action = {"name": action.name, "label": _(action.label), "inputs": forms.form_inputs(action)}
+            s.action = {
+                "name": action.name,
+                "label": _(action.label),
+                "inputs": forms.form_inputs(action, people=people),
+            }
 
 
 @login_required

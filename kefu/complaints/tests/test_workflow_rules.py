@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -180,7 +181,7 @@ HANDLINGS = "return, exchange, allowance, compensation, explanation, rework"
         ("submit_proposal", "negotiation", "sales", {"handling": "return", "loss_amount": "1.234"},
          "loss_amount: at most 2 decimal places"),
         ("submit_proposal", "negotiation", "sales", {"handling": "return"}, "loss_amount: required"),
-        ("assign", "registered", "gmoffice", {"assignee": "sales"}, "assignee: 'sales' is not a member of quality"),
+        ("assign", "registered", "gmoffice", {"assignee": "sales"}, "assignee: 'sales' is not a member of Quality"),
         ("assign", "registered", "gmoffice", {"colour": "red"}, "colour: not a field of this action"),
         ("request_extension", "registered", "gmoffice", {"days": 0, "reason": "x"}, "days: must be at least 1"),
         ("object", "registered", "quality", {"memo": ""}, "memo: must not be empty"),
@@ -240,3 +241,27 @@ def test_empty_body_is_fine_where_nothing_is_required(api, org):
     c = complaint(org)
     r = api("gmoffice").post(f"/api/v1/complaints/{c.number}/actions/assign")
     assert r.status_code == 200 and r.json()["status"] == "investigating"
+
+
+@pytest.mark.django_db
+def test_the_investigator_is_chosen_by_name_from_the_quality_members(org, page):
+    """Not typed as a username: the assign form lists quality's members by name (issue 13)."""
+    from kefu.complaints.tests.workflow_factory import complaint
+
+    quality = org["quality"]
+    quality.first_name = "张伟"
+    quality.save()
+    c = complaint(org)
+    html = page("gmoffice").get(f"/complaints/{c.number}/").content.decode()
+    assert re.search(r'<select id="[\w-]*assignee" name="assignee">', html)  # a list, not a text box
+    assert '<option value="quality">张伟</option>' in html
+    assert '<option value="sales">' not in html  # only quality's members
+    response = page("gmoffice").post(
+        f"/work/complaint/{c.number}/act/assign/", {"assignee": "quality"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    c.refresh_from_db()
+    assert c.status == "investigating"
+    from kefu.flow.models import Step
+
+    assert Step.objects.get(record_id=c.pk, done_at__isnull=True, kind="step").assignee == quality
