@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kefu.core.choices import DepartmentCode
+from kefu.core.templatetags.kefu_format import person
 
 from .choices import Grade, Region
 
@@ -18,8 +19,7 @@ def _users():
 
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        full = obj.get_full_name()
-        return f"{obj.username} ({full})" if full else obj.username
+        return person(obj)
 
 
 class CustomerFilterForm(forms.Form):
@@ -34,12 +34,8 @@ class CustomerFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.attrs["placeholder"] = _("code, name, contact, phone")
-        sales = (
-            _users()
-            .filter(memberships__department__code=DepartmentCode.SALES)
-            .values_list("username", flat=True)
-        )
-        self.fields["owner"].choices = [("", _("All"))] + [(u, u) for u in sales.distinct()]
+        sales = _users().filter(memberships__department__code=DepartmentCode.SALES).distinct()
+        self.fields["owner"].choices = [("", _("All"))] + [(u.username, person(u)) for u in sales]
 
 
 class CustomerForm(forms.Form):

@@ -42,6 +42,9 @@ def test_the_customer_list_shows_the_owner_by_name(org, page):
     Customer.objects.create(code="C9001", name="测试客户", owner=owner)
     html = page("salesmgr").get("/customers/").content.decode()
     assert "林晓燕" in html and "<td>sales</td>" not in html
+    assert '<option value="sales">林晓燕</option>' in html  # the owner filter lists names too
+    form = page("salesmgr").get("/customers/new/").content.decode()
+    assert '<option value="sales">林晓燕</option>' in form  # and so does the owner of a new record
 
 
 @pytest.mark.django_db
