@@ -13,7 +13,7 @@ from typing import Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from kefu.core import pagination
 from kefu.core.errors import Malformed
@@ -294,11 +294,38 @@ class ReminderPage(Schema):
     results: list[ReminderOut]
 
 
-def _record_filter(complaint: str, record_type: str, record: str) -> tuple[str, str]:
-    """``complaint=N`` (the complaint contract) is ``record_type=complaint&record=N``."""
-    if complaint:
-        return "complaint", complaint
-    return record_type, record
+class RecordFilters(Schema):
+    """The filters of the reminder and inquiry lists; ``complaint=N`` (the complaint contract) is
+    ``record_type=complaint&record=N``."""
+
+    complaint: Text = ""
+    record_type: Text = ""
+    record: Text = ""
+    department: Text = ""
+    open: Text = ""
+
+    def selector_kwargs(self) -> dict:
+        record_type, record = (
+            ("complaint", self.complaint) if self.complaint else (self.record_type, self.record)
+        )
+        return {
+            "record_type": record_type,
+            "record": record,
+            "department": self.department,
+            "open": self.open,
+        }
+
+
+def _step_fields(notice) -> dict:
+    """What a reminder and an inquiry say of their step and record, alike."""
+    return {
+        "id": notice.pk,
+        "record_type": notice.record_type,
+        "record": notice.step.record_key,
+        "complaint": notice.step.record_key if notice.record_type == "complaint" else None,
+        "step": notice.step.code,
+        "department": notice.department.code,
+    }
 
 
 @router.get(
@@ -306,30 +333,13 @@ def _record_filter(complaint: str, record_type: str, record: str) -> tuple[str, 
     response={200: ReminderPage, **errors()},
     summary="Reminder notices (催办单), a page at a time",
 )
-def list_reminders(
-    request,
-    complaint: Text = "",
-    record_type: Text = "",
-    record: Text = "",
-    department: Text = "",
-    open: Text = "",
-    page: Page = 1,
-    page_size: PageSize = 50,
-):
-    record_type, record = _record_filter(complaint, record_type, record)
-    qs = selectors.reminders(
-        request.user, record_type=record_type, record=record, department=department, open=open
-    )
+def list_reminders(request, filters: Query[RecordFilters], page: Page = 1, page_size: PageSize = 50):
+    qs = selectors.reminders(request.user, **filters.selector_kwargs())
     result = pagination.paginate(qs, page, page_size)
     return result.as_api(
         [
             {
-                "id": r.pk,
-                "record_type": r.record_type,
-                "record": r.step.record_key,
-                "complaint": r.step.record_key if r.record_type == "complaint" else None,
-                "step": r.step.code,
-                "department": r.department.code,
+                **_step_fields(r),
                 "level": r.level,
                 "step_due_at": iso(r.step_due_at),
                 "issued_at": iso(r.issued_at),
@@ -360,12 +370,7 @@ class AnswerIn(In):
 
 def inquiry_out(i) -> dict:
     return {
-        "id": i.pk,
-        "record_type": i.record_type,
-        "record": i.step.record_key,
-        "complaint": i.step.record_key if i.record_type == "complaint" else None,
-        "step": i.step.code,
-        "department": i.department.code,
+        **_step_fields(i),
         "late_workdays": i.late_workdays,
         "issued_at": iso(i.issued_at),
         "answered_at": iso(i.answered_at),
@@ -387,20 +392,8 @@ class InquiryPage(Schema):
     response={200: InquiryPage, **errors()},
     summary="Lateness inquiries (治办单), a page at a time",
 )
-def list_inquiries(
-    request,
-    complaint: Text = "",
-    record_type: Text = "",
-    record: Text = "",
-    department: Text = "",
-    open: Text = "",
-    page: Page = 1,
-    page_size: PageSize = 50,
-):
-    record_type, record = _record_filter(complaint, record_type, record)
-    qs = selectors.inquiries(
-        request.user, record_type=record_type, record=record, department=department, open=open
-    )
+def list_inquiries(request, filters: Query[RecordFilters], page: Page = 1, page_size: PageSize = 50):
+    qs = selectors.inquiries(request.user, **filters.selector_kwargs())
     result = pagination.paginate(qs, page, page_size)
     return result.as_api([inquiry_out(i) for i in result.items])
 
