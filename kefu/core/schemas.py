@@ -121,8 +121,8 @@ class ConflictOut(ErrorOut):
     allowed: list[str] | None = Field(None, description="the workflow actions allowed now")
 
 
-# What each code means is in docs/api.md; 429 is listed for completeness (no API operation
-# rate-limits today: the public web form, a page, does).
+# What each code means is in docs/api.md. No API operation answers 429 (the public web form's
+# rate limit is a page), so none is declared.
 ERROR_RESPONSES: dict[int, type[Schema]] = {
     400: ErrorOut,  # malformed: not the declared type, enum, length or range; unknown field; bad text
     401: ErrorOut,  # no valid bearer token
@@ -130,7 +130,6 @@ ERROR_RESPONSES: dict[int, type[Schema]] = {
     404: ErrorOut,  # no such record
     409: ConflictOut,  # not in the record's current state
     422: ErrorOut,  # well-formed, refused by a business rule
-    429: ErrorOut,  # too many requests
 }
 
 

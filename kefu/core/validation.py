@@ -12,15 +12,15 @@ not after the receipt) are checked by the services on top of it.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import Malformed
+from .workcalendar import TZ
 
-TZ = ZoneInfo("Asia/Shanghai")
 FIRST_DATE = dt.date(2000, 1, 1)
 LAST_DATE = dt.date(2099, 12, 31)
 FIRST_MOMENT = dt.datetime.combine(FIRST_DATE, dt.time.min, tzinfo=TZ)
@@ -69,9 +69,7 @@ def text_problem(value: str) -> str | None:
 
 def aware(value: dt.datetime) -> dt.datetime:
     """A naive moment is Asia/Shanghai (SPEC section 3)."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=TZ)
-    return value
+    return value.replace(tzinfo=TZ) if timezone.is_naive(value) else value
 
 
 # --- as typed errors (services, filters) ---------------------------------------------------------

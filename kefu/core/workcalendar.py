@@ -13,8 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
+
+TZ = ZoneInfo("Asia/Shanghai")  # every local date and working day of kefu
 
 MAX_SPAN_DAYS = 3660  # refuse absurd requests instead of looping for ever
 CACHE_SECONDS = 30.0

@@ -18,11 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from kefu.core.workcalendar import WorkCalendar
+from kefu.core.workcalendar import TZ, WorkCalendar
 
-TZ = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = dt.time(23, 59, 59)
 
 WORKDAYS, DAYS, HOURS, WORK_HOURS = "workdays", "days", "hours", "work_hours"
