@@ -15,14 +15,13 @@ from kefu.flow import api as flow_api
 
 from . import selectors, services
 from .choices import Category, Severity
-from .choices import Status as State
 from .schemas import AttachmentOut, ComplaintIn, ComplaintListOut, ComplaintOut, ComplaintSummaryOut, local
 from .workflow import FLOW
 
 router = Router(tags=["complaints"])
 
 # The list filters' choices, declared in the OpenAPI document (empty: no filter).
-StatusFilter = Literal[("", "open", *State.values)]  # open: every state not closed
+StatusFilter = Literal[("", *selectors.STATUS_FILTER.values)]  # open: every state not closed
 CategoryFilter = Literal[("", *Category.values)]
 SeverityFilter = Literal[("", *Severity.values)]
 

@@ -12,6 +12,7 @@ from kefu.core.errors import Invalid
 
 from . import attachments
 from .choices import Category, Channel, CustomerRequest, Severity, Status
+from .selectors import OPEN
 
 ACCEPT = ",".join(f".{ext}" for ext in attachments.ALLOWED)
 
@@ -178,7 +179,7 @@ class ComplaintFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     status = forms.ChoiceField(
         label=_("Status"),
-        choices=[("", "---------"), ("open", _("Any open state")), *Status.choices],
+        choices=[("", "---------"), (OPEN, _("Any open state")), *Status.choices],
         required=False,
     )
     customer = forms.CharField(label=_("Customer code"), required=False)

@@ -88,11 +88,6 @@ def _quantity(value, field: str) -> int | None:
     return value
 
 
-def _aware(moment: dt.datetime, field: str) -> dt.datetime:
-    """Aware (naive is Asia/Shanghai) and within 2000..2099 (``kefu.core.validation``)."""
-    return validation.check_moment(moment, field)
-
-
 _CUSTOMER_BY_CODE = rows.Prepared(lambda code: Customer.objects.filter(code=code)[:1], sample=("C1001",))
 rows.insertable(Complaint, Step)
 
@@ -189,8 +184,8 @@ def register_complaint(
     rejected reply). Raises ``Invalid`` naming the field for bad input;
     nothing is written then.
     """
-    now = _aware(now, "now") if now is not None else timezone.now()
-    received_at = _aware(received_at, "received_at") if received_at is not None else now
+    now = validation.check_moment(now, "now") if now is not None else timezone.now()
+    received_at = validation.check_moment(received_at, "received_at") if received_at is not None else now
     fields = dict(
         channel=_choice(channel, Channel, "channel"),
         category=_choice(category, Category, "category"),
