@@ -10,8 +10,12 @@ from kefu.core.pagination import paginate
 from kefu.core.schemas import Page, PageSize, Text, errors
 
 from . import access, selectors, services
-from .choices import AccessAction
+from .choices import AccessAction, Grade, Region
 from .schemas import CustomerIn, CustomerOut, CustomerPage, CustomerPatch, GradeIn
+
+# The list filters' choices, declared in the OpenAPI document (empty: no filter).
+GradeFilter = Literal[("", *Grade.values)]
+RegionFilter = Literal[("", *Region.values)]
 
 router = Router(tags=["customers"])
 
@@ -40,8 +44,8 @@ def create_customer(request, payload: CustomerIn):
 def list_customers(
     request,
     q: Text = "",
-    grade: Literal["", "A", "B", "C", "D"] = "",
-    region: Literal["", "domestic", "foreign"] = "",
+    grade: GradeFilter = "",
+    region: RegionFilter = "",
     owner: Text = "",
     key: Text = "",
     page: Page = 1,

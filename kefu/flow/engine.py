@@ -321,8 +321,9 @@ def perform(record, action: str, *, by, data: dict | None = None, now: dt.dateti
 
     Raises ``NotFound`` (404), ``Conflict`` (409: not in this state, the allowed
     actions named), ``Forbidden`` (403: what stops this user) or ``Invalid``
-    (422: the field named; ``Malformed``, 400, for a body not of the declared shape). Nothing is written then; a refusal is logged in
-    the customer's access log (R1.2) after the refused transaction rolled back.
+    (422: the field named; ``Malformed``, 400, for a body not of the declared
+    shape). Nothing is written then; a refusal is logged in the customer's
+    access log (R1.2) after the refused transaction rolled back.
     """
     flow = registry.for_model(type(record))
     try:
