@@ -300,7 +300,7 @@ def test_not_established_cases_get_inquiries_too(org):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_issue_each_notice_once(org):
     if connection.vendor != "postgresql":
-        pytest.skip("row locks with SKIP LOCKED are PostgreSQL's; SQLite serialises writers")
+        pytest.skip("concurrent writers are PostgreSQL's; SQLite serialises them")
     from django.db import close_old_connections
 
     for _ in range(40):
