@@ -141,11 +141,18 @@ class Reminder(models.Model):
 
     # No index of their own: the unique (step, level) and (department, -issued_at) indexes lead
     # with these columns (the sweep writes a notice per step and level: each index costs it).
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="reminders", db_index=False)
+    # No foreign-key constraint in the database either: the sweep's INSERT ... SELECT is the only
+    # writer and copies both from the step row it reads, so they exist when the notice is written;
+    # Django still cascades a deleted step and protects a department. The two checks per notice
+    # cost PostgreSQL more than the rest of the sweep (each locks the step row: 1.0 of 2.4 s for
+    # 104,000 notices at 1,000,000 complaints).
+    step = models.ForeignKey(
+        Step, on_delete=models.CASCADE, related_name="reminders", db_index=False, db_constraint=False
+    )
     record_type = models.CharField(max_length=32)
     record_id = models.BigIntegerField()
     department = models.ForeignKey(
-        "core.Department", on_delete=models.PROTECT, related_name="+", db_index=False
+        "core.Department", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     level = models.PositiveSmallIntegerField(_("level"), choices=ReminderLevel.choices)
     step_due_at = models.DateTimeField(_("step due at"))
