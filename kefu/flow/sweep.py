@@ -32,11 +32,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core import access as core_access
 from kefu.core import config, org, outbox
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
 from kefu.core.workcalendar import WorkCalendar
 
-from . import clocks, registry
+from . import access, clocks, registry
 from .engine import eligible
 from .models import Kind, Reminder, ReminderLevel, Step
 
@@ -216,11 +217,12 @@ class OverdueStep:
     role: str
     assignee_id: int | None
     co_department_id: int | None
+    customer_id: int | None
 
 
 STEP_COLUMNS = (
     "id", "code", "kind", "due_at", "record_type", "record_id", "record_key", "role", "assignee_id",
-    "co_department_id",
+    "co_department_id", "customer_id",
 )  # fmt: skip
 
 
@@ -251,11 +253,15 @@ class Mail:
         }
         assignees = _users({s.assignee_id for s in steps.values() if s.assignee_id})
         titles = _titles(steps.values())
+        may = self.readers(steps.values(), assignees)
         rows = []
         for notice in issued:
             step = steps[notice.step_id]
             department = departments[notice.department_id]
             users, memberships = self.recipients(step, department.code, notice.level, assignees, departments)
+            # R1.2, 002 篇10: no mail to a sales clerk about a customer they may not see.
+            users = [u for u in users if may(u.pk, step.customer_id)]
+            memberships = [m for m in memberships if may(m.user_id, step.customer_id)]
             if not users and not memberships:
                 continue
             rows += outbox.build(
@@ -275,6 +281,14 @@ class Mail:
             )
         outbox.save(rows)
         return len(rows)
+
+    def readers(self, steps, assignees: dict):
+        """``may(user_id, customer_id)`` for this batch: only the people who may see only some
+        customers (sales clerks) are looked up, once for all its steps' customers."""
+        candidates = {u for u in assignees} | {
+            m.user_id for m in self.people if core_access.limiting_membership(m.department.code, m.role)
+        }
+        return access.reader_test(candidates, {s.customer_id for s in steps})
 
     def recipients(self, step: OverdueStep, code: str, level: int, assignees: dict, departments: dict):
         """(users, memberships) a notice goes to: whoever must act, then the managers, then the GM."""

@@ -62,7 +62,7 @@ def panel_context(
         s.clock = clocks.read(s.due_at, s.done_at, now, s.unit, cal)
         s.current = sit.step is not None and s.pk == sit.step.pk
         s.label = engine.step_label(flow, s)
-        if s.kind == Kind.STEP:
+        if s.kind != Kind.CASE:
             timeline.append(s)
     case_row = next((s for s in steps if s.kind == Kind.CASE), None)
     records = records_of(flow, record) if records is None else records
