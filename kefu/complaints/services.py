@@ -378,8 +378,10 @@ def reassign_customer(complaint: Complaint, customer, by, *, now: dt.datetime | 
             "to": customer.code,
             "from_region": old.region,
             "to_region": customer.region,
-            "case_due_before": before.isoformat() if before else None,
-            "case_due_after": locked.case_due_at.isoformat() if locked.case_due_at else None,
+            "case_due_before": timezone.localtime(before).isoformat() if before else None,
+            "case_due_after": timezone.localtime(locked.case_due_at).isoformat()
+            if locked.case_due_at
+            else None,
         },
         at=now,
     )
