@@ -153,7 +153,7 @@ def can_export(user) -> bool:
         return False
     if user.has_perm(EXPORT_PERMISSION):  # the superuser has every permission
         return True
-    return holds_one_of(user, role_list(config.get("customers.export_roles")))
+    return holds_one_of(user, role_list(config.snapshot()["customers.export_roles"]))
 
 
 def _log(

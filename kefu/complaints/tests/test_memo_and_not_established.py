@@ -30,7 +30,9 @@ def post(api, user, number, action, body):
 
 
 def rows(c, **kw):
-    return list(Step.objects.filter(record_type="complaint", record_id=c.pk, **kw).order_by("started_at", "id"))
+    return list(
+        Step.objects.filter(record_type="complaint", record_id=c.pk, **kw).order_by("started_at", "id")
+    )
 
 
 def not_established(org):
@@ -121,7 +123,9 @@ def test_the_explanation_by_letter_and_the_collection_close_the_tasks_only(org):
 
 def test_the_customers_objection_goes_up_by_memo_and_an_upheld_memo_reinvestigates(org):
     c = not_established(org)
-    take_action(c.number, "object", by=org["sales"], payload={"memo": "The customer disputes: bring back the lab"})
+    take_action(
+        c.number, "object", by=org["sales"], payload={"memo": "The customer disputes: bring back the lab"}
+    )
     memo = Memo.objects.get(record_id=c.pk)
     assert memo.department.code == "sales" and memo.status_at == "not_established"
     take_action(c.number, "rule_memo", by=org["gm"],
@@ -158,10 +162,14 @@ def test_a_memo_after_closing_goes_to_the_gm_as_a_task(api, org):
 
 def test_an_upheld_memo_after_closing_reopens_the_case_at_the_step_the_gm_names(org):
     c = walk_to(org, complaint(org), "closed", now=MONDAY)
-    take_action(c.number, "object", by=org["production"], payload={"memo": "the die was not ours"}, now=MONDAY)
+    take_action(
+        c.number, "object", by=org["production"], payload={"memo": "the die was not ours"}, now=MONDAY
+    )
     later = dt.datetime(2026, 11, 9, 10, 0, tzinfo=TZ)  # next Monday
     with pytest.raises(Invalid) as err:
-        take_action(c.number, "rule_memo", by=org["gm"], payload={"upheld": True, "note": "agreed"}, now=later)
+        take_action(
+            c.number, "rule_memo", by=org["gm"], payload={"upheld": True, "note": "agreed"}, now=later
+        )
     assert err.value.field == "reopen_at"
     with pytest.raises(Invalid) as err:
         take_action(c.number, "rule_memo", by=org["gm"],

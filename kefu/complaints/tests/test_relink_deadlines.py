@@ -64,7 +64,10 @@ def test_back_to_a_domestic_customer_is_15_days_again(org):
     moved = reassign_customer(c, "D-001", by=org["gmoffice"])
     assert moved.case_due_at == dt.datetime(2026, 11, 17, 23, 59, 59, tzinfo=TZ)
     events = AuditEvent.objects.filter(object_id=c.number, action="reassign_customer").order_by("id")
-    assert [(e.data["from"], e.data["to"]) for e in events] == [("WEB-UNMATCHED", "F-001"), ("F-001", "D-001")]
+    assert [(e.data["from"], e.data["to"]) for e in events] == [
+        ("WEB-UNMATCHED", "F-001"),
+        ("F-001", "D-001"),
+    ]
 
 
 def test_the_days_are_the_settings(org):

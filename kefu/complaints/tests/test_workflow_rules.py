@@ -28,7 +28,14 @@ def post(api, user, number, action, body, raw=None):
 def test_api_409_keeps_the_allowed_codes_whatever_the_language(api, org):
     """The API contract: ``allowed`` and ``status`` are codes; only ``detail`` is translated."""
     c = complaint(org)  # registered
-    codes = ["assign", "object", "request_extension", "approve_extension", "record_meeting_decision", "rule_memo"]
+    codes = [
+        "assign",
+        "object",
+        "request_extension",
+        "approve_extension",
+        "record_meeting_decision",
+        "rule_memo",
+    ]
     r = post(api, "gm", c.number, "submit_investigation", {"cause": "x", "valid": True})
     assert r.status_code == 409
     assert r.json()["allowed"] == codes and r.json()["status"] == "registered"
