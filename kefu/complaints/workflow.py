@@ -333,7 +333,7 @@ ACTIONS: dict[str, Action] = {
             (Outcome(None),),
             engine.ExtensionIn,
             engine.request_extension,
-            "002 篇1 第十一条(三): at most 7 working days in all per step",
+            "002 篇1 第十一条(三): the step's whole time, extensions included, at most 7 working days",
             closes_step=False,
             guard="no_pending_extension",
             inputs=(

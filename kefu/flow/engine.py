@@ -820,7 +820,11 @@ def may_approve_extension(user, record, sit: Situation) -> bool:
 
 
 def _approver_text(record, sit: Situation | None) -> str:
-    level = _approver_level(sit.settings if sit is not None else config.snapshot())
+    if sit is None:  # the docs: the setting's default
+        return _(
+            "manager of the current step's department, or an executive (setting extension.approver_role)"
+        )
+    level = _approver_level(sit.settings)
     if level == Role.MANAGER:
         return _("manager of the current step's department, or an executive")
     return _("%(role)s or above") % {"role": Role(level).label}

@@ -253,13 +253,17 @@ class Mail:
         }
         assignees = _users({s.assignee_id for s in steps.values() if s.assignee_id})
         titles = _titles(steps.values())
-        may = self.readers(steps.values(), assignees)
-        rows = []
+        planned = []
         for notice in issued:
             step = steps[notice.step_id]
             department = departments[notice.department_id]
             users, memberships = self.recipients(step, department.code, notice.level, assignees, departments)
-            # R1.2, 002 篇10: no mail to a sales clerk about a customer they may not see.
+            planned.append((notice, step, department, users, memberships))
+        # R1.2, 002 篇10: no mail to a sales clerk about a customer they may not see (read only when
+        # such a person is among the recipients).
+        may = self.readers(planned)
+        rows = []
+        for notice, step, department, users, memberships in planned:
             users = [u for u in users if may(u.pk, step.customer_id)]
             memberships = [m for m in memberships if may(m.user_id, step.customer_id)]
             if not users and not memberships:
@@ -282,13 +286,21 @@ class Mail:
         outbox.save(rows)
         return len(rows)
 
-    def readers(self, steps, assignees: dict):
-        """``may(user_id, customer_id)`` for this batch: only the people who may see only some
-        customers (sales clerks) are looked up, once for all its steps' customers."""
-        candidates = {u for u in assignees} | {
-            m.user_id for m in self.people if core_access.limiting_membership(m.department.code, m.role)
+    def readers(self, planned):
+        """``may(user_id, customer_id)`` for this batch: only the recipients who may see only some
+        customers (sales clerks, and assignees) are looked up, once for all the batch's customers."""
+        sees_all = {  # people with a membership that lets them see every customer
+            m.user_id for m in self.people if not core_access.limiting_membership(m.department.code, m.role)
         }
-        return access.reader_test(candidates, {s.customer_id for s in steps})
+        candidates, customers = set(), set()
+        for _notice, step, _department, users, memberships in planned:
+            mine = {u.pk for u in users if u.pk not in sees_all} | {
+                m.user_id for m in memberships if m.user_id not in sees_all
+            }
+            if mine and step.customer_id is not None:
+                candidates |= mine
+                customers.add(step.customer_id)
+        return access.reader_test(candidates, customers)
 
     def recipients(self, step: OverdueStep, code: str, level: int, assignees: dict, departments: dict):
         """(users, memberships) a notice goes to: whoever must act, then the managers, then the GM."""
