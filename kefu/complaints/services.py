@@ -635,8 +635,14 @@ def apply_explanation(ctx) -> None:
     if d.channel == "phone" and not d.spoke_with:
         raise Invalid(_("name the customer's person you spoke with"), field="spoke_with")
     if d.channel == "phone" and not d.spoke_by:
-        ctx.data = d.model_copy(update={"spoke_by": ctx.by.get_full_name() or ctx.by.get_username()})
+        d = ctx.data = d.model_copy(update={"spoke_by": ctx.by.get_full_name() or ctx.by.get_username()})
     ctx.audit_data["explained_to"] = ctx.record.customer.code
+    ctx.audit_note = (
+        _("By phone, %(ours)s with %(theirs)s: %(content)s")
+        % {"ours": d.spoke_by, "theirs": d.spoke_with, "content": d.content}
+        if d.channel == "phone"
+        else _("By letter: %(content)s") % {"content": d.content}
+    )
 
 
 def reopen_steps(complaint: Complaint) -> tuple[str, ...]:

@@ -264,6 +264,7 @@ class Ctx:
     audit_data: dict = field(default_factory=dict)
     pending_after: bool | None = None
     task: Step | None = None  # the task this action completes (``Action.task``)
+    audit_note: str = ""  # the history row's text, when ``apply`` words it (else the body's note)
 
     @property
     def settings(self) -> dict:
@@ -605,6 +606,8 @@ def step_label(flow: Flow, step) -> str:
 def _audit(ctx: Ctx):
     data = ctx.data.model_dump(mode="json")
     note = data.pop("note", "") or data.get("memo", "") or data.get("reason", "")
+    if ctx.audit_note:
+        note = ctx.audit_note + (f"\n{note}" if note else "")
     if ctx.new_step is not None:
         data["next_step"] = {
             "step": ctx.new_step.code,

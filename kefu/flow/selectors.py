@@ -247,7 +247,7 @@ def case_records(record_type: str, record_id: int) -> CaseRecords:
     return CaseRecords(
         reminders=list(Reminder.objects.filter(**where).select_related("department", "step")),
         inquiries=list(Inquiry.objects.filter(**where).select_related("step", "department", "answered_by")),
-        memos=list(Memo.objects.filter(**where).select_related("department", "by")),
+        memos=list(Memo.objects.filter(**where).select_related("department", "by", "ruled_by")),
         extensions=list(
             Extension.objects.filter(**where).select_related("step", "requested_by", "decided_by")
         ),

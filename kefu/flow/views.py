@@ -72,6 +72,9 @@ def panel_context(
         i.label = engine.step_label(flow, i.step)
     for r in records.reminders:
         r.label = engine.step_label(flow, r.step)
+    for m in records.memos:
+        spec = flow.steps.get(m.reopen_at) if m.reopen_at else None
+        m.reopen_label = str(spec.label) if spec is not None else m.reopen_at
     errors = {}
     if error is not None and error.field:
         errors = {e["field"]: e["message"] for e in error.extra.get("errors", [])} or {

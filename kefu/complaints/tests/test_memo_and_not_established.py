@@ -100,6 +100,9 @@ def test_the_explanation_by_phone_records_who_spoke_with_whom(api, org):
     event = AuditEvent.objects.get(object_id=c.number, action="record_explanation")
     assert event.data["spoke_with"] == "王经理 (purchasing)" and event.data["channel"] == "phone"
     assert event.data["content"].startswith("Explained the scratches")
+    assert event.note == (
+        "By phone, sales with 王经理 (purchasing): Explained the scratches come from their own handling."
+    )
     # Done once: a second explanation has no task left.
     r = post(api, "sales", c.number, "record_explanation", body | {"spoke_with": "x"})
     assert r.status_code == 409
@@ -142,7 +145,7 @@ def test_the_customers_objection_goes_up_by_memo_and_an_upheld_memo_reinvestigat
 # --- the memo after closing: upheld reopens at the step named, overruled stays closed ----------------
 
 
-def test_a_memo_after_closing_goes_to_the_gm_as_a_task(api, org):
+def test_a_memo_after_closing_goes_to_the_gm_as_a_task(api, page, org):
     c = walk_to(org, complaint(org), "closed")
     r = post(api, "production", c.number, "object", {"memo": "Our share of the penalty is wrong"})
     assert r.status_code == 200, r.content
@@ -158,9 +161,17 @@ def test_a_memo_after_closing_goes_to_the_gm_as_a_task(api, org):
     assert Notification.objects.filter(kind="memo", to="gm@example.com", object_id=c.number).exists()
     assert api("gm").get(f"{URL}/{c.number}/actions").json()["allowed"] == ["object", "rule_memo"]
     assert api("dgm").get(f"{URL}/{c.number}/actions").json()["allowed"] == ["object"]
+    # The GM rules on the page: the form is there, the memo waits.
+    html = page("gm").get(f"/complaints/{c.number}/").content.decode()
+    assert 'data-action="rule_memo"' in html and "waiting for the GM" in html
+    r = page("gm").post(f"/work/complaint/{c.number}/act/rule_memo/",
+                        {"upheld": "false", "note": "penalty stands", "reopen_at": ""})  # fmt: skip
+    assert r.status_code in (200, 302)
+    memo.refresh_from_db()
+    assert memo.ruling == "overruled" and memo.ruling_note == "penalty stands"
 
 
-def test_an_upheld_memo_after_closing_reopens_the_case_at_the_step_the_gm_names(org):
+def test_an_upheld_memo_after_closing_reopens_the_case_at_the_step_the_gm_names(org, page):
     c = walk_to(org, complaint(org), "closed", now=MONDAY)
     take_action(
         c.number, "object", by=org["production"], payload={"memo": "the die was not ours"}, now=MONDAY
@@ -197,6 +208,10 @@ def test_an_upheld_memo_after_closing_reopens_the_case_at_the_step_the_gm_names(
     assert event.data["memo_text"] == "the die was not ours" and event.data["reopen_at"] == "countermeasure"
     assert event.data["next_step"]["step"] == "countermeasure"
     assert Notification.objects.filter(kind="memo_ruling", to="production@example.com").exists()
+    # The case's page shows the memo with its ruling.
+    html = page("production").get(f"/complaints/{c.number}/").content.decode()
+    assert "the die was not ours" in html and "redo the countermeasure" in html
+    assert "Upheld" in html and "back to Countermeasure" in html
     # The reopened case runs the table again to its end.
     for before, action, user, payload in path():
         c.refresh_from_db()
