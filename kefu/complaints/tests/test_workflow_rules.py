@@ -144,7 +144,7 @@ def test_one_request_beyond_the_cap_is_refused_422_naming_days_and_the_cap(api, 
     c = walk_to(org, complaint(org), "investigating")
     r = post(api, "quality", c.number, "request_extension", {"days": 5, "reason": "x"})
     assert r.status_code == 422, r.content
-    assert r.json()["field"] == "days"
+    assert (r.json()["field"], r.json()["cap"], r.json()["left"]) == ("days", 7, 4)
     assert r.json()["detail"] == (
         "days: at most 7 working days in all for this step, extensions included "
         "(3 allowed, 0 extended): at most 4 more"
