@@ -42,11 +42,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core import access as core_access
 from kefu.core import config, org, outbox
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
 from kefu.core.workcalendar import WorkCalendar
 
-from . import clocks, registry
+from . import access, clocks, registry
 from .engine import eligible
 from .models import Kind, Reminder, ReminderLevel, Step
 
@@ -245,11 +246,12 @@ class OverdueStep:
     role: str
     assignee_id: int | None
     co_department_id: int | None
+    customer_id: int | None
 
 
 STEP_COLUMNS = (
     "id", "code", "kind", "due_at", "record_type", "record_id", "record_key", "role", "assignee_id",
-    "co_department_id",
+    "co_department_id", "customer_id",
 )  # fmt: skip
 
 
@@ -280,11 +282,19 @@ class Mail:
         }
         assignees = _users({s.assignee_id for s in steps.values() if s.assignee_id})
         titles = _titles(steps.values())
-        rows = []
+        planned = []
         for notice in issued:
             step = steps[notice.step_id]
             department = departments[notice.department_id]
             users, memberships = self.recipients(step, department.code, notice.level, assignees, departments)
+            planned.append((notice, step, department, users, memberships))
+        # R1.2, 002 篇10: no mail to a sales clerk about a customer they may not see (read only when
+        # such a person is among the recipients).
+        may = self.readers(planned)
+        rows = []
+        for notice, step, department, users, memberships in planned:
+            users = [u for u in users if may(u.pk, step.customer_id)]
+            memberships = [m for m in memberships if may(m.user_id, step.customer_id)]
             if not users and not memberships:
                 continue
             rows += outbox.build(
@@ -304,6 +314,22 @@ class Mail:
             )
         outbox.save(rows)
         return len(rows)
+
+    def readers(self, planned):
+        """``may(user_id, customer_id)`` for this batch: only the recipients who may see only some
+        customers (sales clerks, and assignees) are looked up, once for all the batch's customers."""
+        sees_all = {  # people with a membership that lets them see every customer
+            m.user_id for m in self.people if not core_access.limiting_membership(m.department.code, m.role)
+        }
+        candidates, customers = set(), set()
+        for _notice, step, _department, users, memberships in planned:
+            mine = {u.pk for u in users if u.pk not in sees_all} | {
+                m.user_id for m in memberships if m.user_id not in sees_all
+            }
+            if mine and step.customer_id is not None:
+                candidates |= mine
+                customers.add(step.customer_id)
+        return access.reader_test(candidates, customers)
 
     def recipients(self, step: OverdueStep, code: str, level: int, assignees: dict, departments: dict):
         """(users, memberships) a notice goes to: whoever must act, then the managers, then the GM."""
