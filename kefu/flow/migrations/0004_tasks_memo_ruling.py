@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0004_statistics_schedule'),
-        ('flow', '0002_reminder_fk_indexes'),
+        ('flow', '0003_reminder_fk_unchecked'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
