@@ -99,6 +99,7 @@ def complaint_create(request):
         except Invalid as exc:
             form.add_service_error(exc)
         else:
+            form.files_done()
             messages.success(
                 request,
                 _("Complaint %(number)s registered; the customer is promised an answer by %(date)s.")
@@ -107,6 +108,8 @@ def complaint_create(request):
             if selectors.can_see(request.user, complaint):
                 return redirect("complaints:detail", number=complaint.number)
             return redirect("complaints:list")
+    if request.method == "POST":
+        form.keep_files()  # refused: the chosen files stay for the next try
     return render(
         request,
         "complaints/complaint_form.html",
@@ -262,8 +265,10 @@ def public_form(request):
             except Invalid as exc:
                 form.add_service_error(exc)
             else:
+                form.files_done()
                 request.session[PUBLIC_SESSION_KEY] = complaint.number
                 return redirect("public:complaint-thanks")
+        form.keep_files()  # refused: the photos stay for the next try
     return render(
         request,
         "complaints/public_form.html",
