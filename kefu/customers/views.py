@@ -98,10 +98,12 @@ def customer_detail(request, code: str):
 
 
 def _render_form(request, form, formset, customer=None):
+    refused = request.method == "POST"  # a valid POST has been redirected
     return render(
         request,
         "customers/form.html",
         {"form": form, "formset": formset, "customer": customer, "nav": "customers"},
+        status=422 if refused else 200,
     )
 
 

@@ -29,8 +29,8 @@ def _refused(client, number: str, **headers):
 @pytest.mark.parametrize(
     ("language", "required", "cause", "valid", "summary"),
     [
-        ("zh-hans", "必填", "原因", "客诉是否成立（有效投诉）", "表单未被接受：有 2 个问题需要修改。"),
-        ("en", "required", "Cause", "Complaint valid (established)", "This form was not accepted: 2 problems to fix."),
+        ("zh-hans", "：必填", "原因", "客诉是否成立（有效投诉）", "表单未被接受：有 2 个问题需要修改。"),
+        ("en", ": required", "Cause", "Complaint valid (established)", "This form was not accepted: 2 problems to fix."),
     ],
 )  # fmt: skip
 def test_refused_action_form_keeps_the_input_and_shows_every_error_beside_its_field(
@@ -46,14 +46,14 @@ def test_refused_action_form_keeps_the_input_and_shows_every_error_beside_its_fi
     assert form.lstrip().startswith("open>")  # the refused form stays open
     # the summary on top lists both, by label and linked to the input
     assert summary in form
-    assert f'<a href="#submit_investigation-cause">{cause}</a>: {required}' in form
-    assert f'<a href="#submit_investigation-valid">{valid}</a>: {required}' in form
+    assert f'<a href="#submit_investigation-cause">{cause}</a>{required}' in form
+    assert f'<a href="#submit_investigation-valid">{valid}</a>{required}' in form
     assert form.index('class="error-summary"') < form.index('id="submit_investigation-cause"')
     # each error beside its input, marked invalid, the required ones marked with *
     for name in ("cause", "valid"):
         block = _field(form, f"submit_investigation-{name}")
         assert "has-error" in block and 'aria-invalid="true"' in block
-        assert f'<span class="field-error" role="alert">{required}</span>' in block
+        assert f'<span class="field-error" role="alert">{required.lstrip(":： ")}</span>' in block
         assert '<span class="req">*</span>' in block
     # what was typed and chosen comes back
     assert 'value="苏州精工五金"' in _field(form, "submit_investigation-supplier")
@@ -126,8 +126,8 @@ def test_refused_registration_keeps_the_typed_values_and_the_chosen_photo(page, 
     assert r.status_code == 422
     # all errors at once, beside their fields and in the summary, by label
     assert "表单未被接受：有 3 个问题需要修改。" in html
-    assert '<a href="#id_title">标题</a>: 这个字段是必填项。' in html
-    assert '<a href="#id_description">描述</a>: 这个字段是必填项。' in html
+    assert '<a href="#id_title">标题</a>：这个字段是必填项。' in html
+    assert '<a href="#id_description">描述</a>：这个字段是必填项。' in html
     assert "setup.jpg：文件内容与类型不符" in html  # the refused file, beside the attachments
     assert 'value="SO-7731"' in html and 'value="500"' in html
     # the acceptable photo is kept on the server and listed with a box to drop it

@@ -75,7 +75,7 @@ def test_missing_field_is_named(page, org):
     r = page("quality").post(f"/work/complaint/{c.number}/act/submit_investigation/", {"valid": "true"},
                              HTTP_HX_REQUEST="true")  # fmt: skip
     html = r.content.decode()
-    assert '<li data-field="cause"><a href="#submit_investigation-cause">原因</a>: 必填</li>' in html
+    assert '<li data-field="cause"><a href="#submit_investigation-cause">原因</a>：必填</li>' in html
     assert "cause:" not in html  # the input's label, never its code
 
 
