@@ -162,7 +162,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Each language by its own name, the same in every language (the switch reads "English" / "中文").
+LANGUAGES = [("zh-hans", "中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "kefu" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

@@ -152,27 +152,27 @@ def act(request, record_type: str, key: str, action: str):
     request gets the panel alone (nothing else changed), a plain POST the record's page (422).
     """
     htmx = request.headers.get("HX-Request") == "true"
+    record = None
     try:
         flow = registry.get(record_type)
         record = _lookup(request, flow, key, f"action {action}")
         spec = flow.get(action)
         result = engine.perform(record, action, by=request.user, data=forms.parse(spec, request.POST))
     except KefuError as exc:
-        try:
-            flow = registry.get(record_type)
-            record = _lookup(request, flow, key, "view")
-        except KefuError:
-            if not htmx:
-                messages.error(request, exc.detail)
-                return redirect(safe_next(request, "flow:work"))
-            return render(request, "flow/refused.html", {"error": exc.detail}, status=exc.status)
-        outcome = Outcome(flow.name, flow.key(record), error=exc, action=action, posted=request.POST)
         if htmx:
+            try:
+                flow = registry.get(record_type)
+                record = _lookup(request, flow, key, "view")
+            except KefuError:
+                return render(request, "flow/refused.html", {"error": exc.detail}, status=exc.status)
             ctx = panel_context(
                 flow, record, request.user, error=exc, failed_action=action, posted=request.POST
             )
             return render(request, PANEL, ctx, status=200)
-        page = record_page(request, flow, outcome)
+        page = None
+        if record is not None:  # a record this user reads: its page, the form as it was sent
+            outcome = Outcome(flow.name, flow.key(record), error=exc, action=action, posted=request.POST)
+            page = record_page(request, flow, outcome)
         if page is not None:
             page.status_code = 422
             return page

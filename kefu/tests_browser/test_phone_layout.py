@@ -22,7 +22,9 @@ def case(people):
     from kefu.core.choices import Role as R
     from kefu.core.org import create_user
 
-    gmoffice = create_user("gmoffice", password=PASSWORD, memberships=[(D.GM_OFFICE, R.CLERK)], first_name="刘婷")
+    gmoffice = create_user(
+        "gmoffice", password=PASSWORD, memberships=[(D.GM_OFFICE, R.CLERK)], first_name="刘婷"
+    )
     users = people["users"]
     received = timezone.now() - dt.timedelta(days=12)
     c = register_complaint(
@@ -30,7 +32,8 @@ def case(people):
         customer=people["customers"][0],
         channel="phone",
         title="精密冲压件边缘毛刺超标导致客户装配线停线并要求全数挑选和赔偿",
-        description="客户来料检验发现批次 260412-3 的精密冲压件（料号 JM-200-1A-LONGPARTNUMBER）边缘毛刺。" * 3,
+        description="客户来料检验发现批次 260412-3 的精密冲压件（料号 JM-200-1A-LONGPARTNUMBER）边缘毛刺。"
+        * 3,
         category="quality",
         severity="major",
         order_no="PO2026123456789",
