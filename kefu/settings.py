@@ -234,6 +234,8 @@ Q_CLUSTER = {
 
 # --- kefu -----------------------------------------------------------------
 KEFU_PUBLIC_FORM_RATE = os.environ.get("KEFU_PUBLIC_FORM_RATE", "5/h")
+# Look-ups of a complaint's status by number and phone (the public status page), per address.
+KEFU_PUBLIC_STATUS_RATE = os.environ.get("KEFU_PUBLIC_STATUS_RATE", "10/h")
 KEFU_ATTACHMENT_MAX_BYTES = int(os.environ.get("KEFU_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 KEFU_ATTACHMENT_MAX_FILES = int(os.environ.get("KEFU_ATTACHMENT_MAX_FILES", "10"))
 # The hot paths' SQL compiled once per connection (kefu.core.db.rows); off: every call goes

@@ -91,6 +91,15 @@ class ServiceErrorsMixin:
         self.add_error(field, message)
 
 
+class TelInput(forms.TextInput):
+    """A phone number: a phone's keyboard shows the number pad."""
+
+    input_type = "tel"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "tel", "autocomplete": "tel", **(attrs or {})})
+
+
 class CustomerCodeInput(forms.TextInput):
     """A customer code with suggestions: typing fetches the matching visible customers
     (code or name) into the ``customer-codes`` datalist, so the page carries none of them."""
@@ -147,7 +156,9 @@ class ComplaintForm(KeepsFiles, ServiceErrorsMixin, forms.Form):
     )
     sample_received = forms.BooleanField(label=_("Sample received"), required=False)
     contact_name = forms.CharField(label=_("Contact name"), max_length=100, required=False)
-    contact_phone = forms.CharField(label=_("Contact phone"), max_length=50, required=False)
+    contact_phone = forms.CharField(
+        label=_("Contact phone"), max_length=50, required=False, widget=TelInput()
+    )
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
     attachments = MultipleFileField(label=_("Attachments (photos, files)"))
     pending = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -176,8 +187,10 @@ class PublicComplaintForm(KeepsFiles, ServiceErrorsMixin, forms.Form):
     )
     company_name = forms.CharField(label=_("Company name"), max_length=200, required=False)
     contact_name = forms.CharField(label=_("Your name"), max_length=100)
-    contact_phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
-    contact_email = forms.EmailField(label=_("E-mail"), required=False)
+    contact_phone = forms.CharField(label=_("Phone"), max_length=50, required=False, widget=TelInput())
+    contact_email = forms.EmailField(
+        label=_("E-mail"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     order_no = forms.CharField(label=_("Product order number"), max_length=64, required=False)
     part_no = forms.CharField(label=_("Part number"), max_length=64, required=False)
     quantity = forms.IntegerField(label=_("Quantity"), required=False, min_value=0)
@@ -213,6 +226,17 @@ class PublicComplaintForm(KeepsFiles, ServiceErrorsMixin, forms.Form):
         data.pop("pending", None)
         data["attachments"] = self.attachments_with_kept()
         return data
+
+
+class PublicStatusForm(forms.Form):
+    """The public status page: the complaint number and a phone number on it."""
+
+    number = forms.CharField(
+        label=_("Complaint number"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"placeholder": "202612-0001", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(label=_("Your phone number"), max_length=50, widget=TelInput())
 
 
 class ComplaintFilterForm(forms.Form):
