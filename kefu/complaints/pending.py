@@ -5,8 +5,8 @@ photos. As mature web applications do (an upload kept as a pending attachment th
 submit refers to), every acceptable file of a refused form is stored under ``pending/<id>/``
 and the form carries a signed token of ``<id>``; the page lists the kept files, each with a
 box to drop it. The next submit takes them with the new ones; after a successful one the
-folder is removed. Tokens older than ``MAX_AGE`` are refused (the files are then gone:
-``sweep`` removes folders older than that).
+folder is removed. Tokens older than ``MAX_AGE`` are refused; each refused form first
+removes the folders older than that (``sweep``), so abandoned forms leave nothing for long.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def keep(token: str, uploads, dropped=()) -> tuple[str, list[Invalid]]:
     """Store the acceptable ``uploads`` beside those ``token`` keeps already (a new token when it
     has none), less the ``dropped`` ones; returns the token and the refusal of each file that
     was not acceptable."""
+    sweep()
     folder = _folder(token)
     if folder is None:
         ident = secrets.token_hex(16)
