@@ -1,5 +1,5 @@
-"""Issue 13: at 390 px wide every page of the complaints, the customers and the work list fits the
-screen (lists become cards, wide tables scroll inside their card, forms stack)."""
+"""Issue 13: at 390 px wide every page of the complaints, the customers, the work list and the public
+form fits the screen (lists become cards, wide tables scroll inside their card, forms stack)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,8 @@ def _pages(case) -> list[str]:
         "/customers/C1001/?tab=access",
         "/customers/new/",
         "/work/",
+        "/public/complaint/",
+        "/public/complaint/status/",
     ]
 
 
