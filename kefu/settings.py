@@ -167,7 +167,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Each language by its own name, the same in every language (the switch reads "English" / "中文").
+LANGUAGES = [("zh-hans", "中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "kefu" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -238,6 +239,8 @@ Q_CLUSTER = {
 
 # --- kefu -----------------------------------------------------------------
 KEFU_PUBLIC_FORM_RATE = os.environ.get("KEFU_PUBLIC_FORM_RATE", "5/h")
+# Look-ups of a complaint's status by number and phone (the public status page), per address.
+KEFU_PUBLIC_STATUS_RATE = os.environ.get("KEFU_PUBLIC_STATUS_RATE", "10/h")
 KEFU_ATTACHMENT_MAX_BYTES = int(os.environ.get("KEFU_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 KEFU_ATTACHMENT_MAX_FILES = int(os.environ.get("KEFU_ATTACHMENT_MAX_FILES", "10"))
 # The hot paths' SQL compiled once per connection (kefu.core.db.rows); off: every call goes

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from kefu.core import validation
 from kefu.core.errors import Invalid
 
-from . import attachments
+from . import attachments, pending
 from .choices import Category, Channel, CustomerRequest, Severity, Status
 from .selectors import OPEN
 
@@ -47,6 +47,41 @@ def _blank(choices) -> list[tuple[str, str]]:
     return [("", "---------"), *choices.choices]
 
 
+class KeepsFiles:
+    """A form with ``attachments`` whose chosen files survive a refusal (``pending``): the
+    acceptable ones are kept on the server and listed, the next submit sends them along."""
+
+    def keep_files(self) -> None:
+        """After a refusal: keep the acceptable files, say beside the field why any other was not."""
+        token, refused = pending.keep(
+            self.data.get("pending", ""), self.files.getlist("attachments"), self.dropped_files()
+        )
+        self.data = self.data.copy()
+        self.data["pending"] = token
+        shown = {str(m) for m in self.errors.get("attachments", [])}
+        for exc in refused:
+            if exc.rule not in shown:
+                self.add_error("attachments", exc.rule)
+
+    def dropped_files(self) -> set[str]:
+        token = self.data.get("pending", "")
+        if not token:
+            return set()
+        kept = set(self.data.getlist("pending_keep")) if hasattr(self.data, "getlist") else set()
+        return {f.key for f in pending.listed(token)} - kept
+
+    @property
+    def kept_files(self) -> list:
+        return pending.listed(self.data.get("pending", "")) if self.is_bound else []
+
+    def attachments_with_kept(self) -> list:
+        token = self.cleaned_data.get("pending", "")
+        return [*pending.opened(token, self.dropped_files()), *self.cleaned_data.get("attachments", [])]
+
+    def files_done(self) -> None:
+        pending.discard(self.cleaned_data.get("pending", ""))
+
+
 class ServiceErrorsMixin:
     """Show a service's ``Invalid`` on the field it names, else at the top of the form."""
 
@@ -54,6 +89,15 @@ class ServiceErrorsMixin:
         message = error.detail.split(": ", 1)[1] if error.field else error.detail
         field = error.field if error.field in self.fields else None
         self.add_error(field, message)
+
+
+class TelInput(forms.TextInput):
+    """A phone number: a phone's keyboard shows the number pad."""
+
+    input_type = "tel"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "tel", "autocomplete": "tel", **(attrs or {})})
 
 
 class CustomerCodeInput(forms.TextInput):
@@ -74,7 +118,7 @@ class CustomerCodeInput(forms.TextInput):
         )
 
 
-class ComplaintForm(ServiceErrorsMixin, forms.Form):
+class ComplaintForm(KeepsFiles, ServiceErrorsMixin, forms.Form):
     """Staff registration (R3.2); any employee who receives a complaint registers it (000 5.3.2)."""
 
     customer = forms.CharField(
@@ -112,9 +156,12 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
     )
     sample_received = forms.BooleanField(label=_("Sample received"), required=False)
     contact_name = forms.CharField(label=_("Contact name"), max_length=100, required=False)
-    contact_phone = forms.CharField(label=_("Contact phone"), max_length=50, required=False)
+    contact_phone = forms.CharField(
+        label=_("Contact phone"), max_length=50, required=False, widget=TelInput()
+    )
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
     attachments = MultipleFileField(label=_("Attachments (photos, files)"))
+    pending = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_received_at(self):
         value = self.cleaned_data.get("received_at")
@@ -123,10 +170,13 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
         return value
 
     def service_kwargs(self) -> dict:
-        return dict(self.cleaned_data)
+        data = dict(self.cleaned_data)
+        data.pop("pending", None)
+        data["attachments"] = self.attachments_with_kept()
+        return data
 
 
-class PublicComplaintForm(ServiceErrorsMixin, forms.Form):
+class PublicComplaintForm(KeepsFiles, ServiceErrorsMixin, forms.Form):
     """The public web form: no account needed (R3.1)."""
 
     customer_code = forms.CharField(
@@ -137,8 +187,10 @@ class PublicComplaintForm(ServiceErrorsMixin, forms.Form):
     )
     company_name = forms.CharField(label=_("Company name"), max_length=200, required=False)
     contact_name = forms.CharField(label=_("Your name"), max_length=100)
-    contact_phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
-    contact_email = forms.EmailField(label=_("E-mail"), required=False)
+    contact_phone = forms.CharField(label=_("Phone"), max_length=50, required=False, widget=TelInput())
+    contact_email = forms.EmailField(
+        label=_("E-mail"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     order_no = forms.CharField(label=_("Product order number"), max_length=64, required=False)
     part_no = forms.CharField(label=_("Part number"), max_length=64, required=False)
     quantity = forms.IntegerField(label=_("Quantity"), required=False, min_value=0)
@@ -148,6 +200,7 @@ class PublicComplaintForm(ServiceErrorsMixin, forms.Form):
         label=_("What do you ask for?"), choices=_blank(CustomerRequest), required=False
     )
     attachments = MultipleFileField(label=_("Photos or files"))
+    pending = forms.CharField(required=False, widget=forms.HiddenInput)
     # Honeypot: hidden from people by CSS; a bot that fills it gets a thanks page and nothing is saved.
     website = forms.CharField(
         label=_("Leave this field empty"),
@@ -170,7 +223,20 @@ class PublicComplaintForm(ServiceErrorsMixin, forms.Form):
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("website", None)
+        data.pop("pending", None)
+        data["attachments"] = self.attachments_with_kept()
         return data
+
+
+class PublicStatusForm(forms.Form):
+    """The public status page: the complaint number and a phone number on it."""
+
+    number = forms.CharField(
+        label=_("Complaint number"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"placeholder": "202612-0001", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(label=_("Your phone number"), max_length=50, widget=TelInput())
 
 
 class ComplaintFilterForm(forms.Form):

@@ -25,6 +25,7 @@ from kefu.core import access, audit, config, numbering, validation
 from kefu.core.choices import DepartmentCode
 from kefu.core.db import rows
 from kefu.core.errors import Invalid, KefuError, Malformed, NotFound
+from kefu.core.models import AuditEvent
 from kefu.core.workcalendar import WorkCalendar
 from kefu.customers.choices import Region
 from kefu.customers.models import Customer
@@ -427,18 +428,73 @@ def holding_customer() -> Customer:
     return customer
 
 
-def match_customer(code: str, company_name: str) -> Customer | None:
-    """By the code printed on invoices, else by exact name (only when the name is unique)."""
+# Legal forms a customer may leave out of (or add to) their company name; longest first.
+LEGAL_SUFFIXES = (
+    "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "公司",
+    "co.,ltd.", "co.,ltd", "co.ltd.", "co.ltd", "company limited", "corporation", "limited",
+    "ltd.", "ltd", "inc.", "inc", "corp.", "corp", "llc", "gmbh", "co.", "co",
+)  # fmt: skip
+_NAME_NOISE = re.compile(r"[\s,，.。·()（）]+")
+
+
+def name_core(name: str) -> str:
+    """A company name without its legal form, spaces and punctuation, case-folded:
+    ``苏州恒达精密机械有限公司`` and ``苏州恒达精密机械`` -> ``苏州恒达精密机械``;
+    ``Saigon Precision Co., Ltd.`` -> ``saigonprecision``."""
+    text = " ".join((name or "").split()).casefold()
+    changed = True
+    while changed:
+        changed = False
+        squeezed = text.rstrip(" ,，.")
+        for suffix in LEGAL_SUFFIXES:
+            compact = squeezed.replace(" ", "")
+            if compact.endswith(suffix.replace(" ", "")) and len(compact) > len(suffix.replace(" ", "")):
+                # cut as many characters (spaces aside) as the suffix has, from the end
+                n, i = len(suffix.replace(" ", "")), len(squeezed)
+                while n:
+                    i -= 1
+                    if squeezed[i] != " ":
+                        n -= 1
+                text, changed = squeezed[:i], True
+                break
+    return _NAME_NOISE.sub("", text)
+
+
+def match_customer(code: str, company_name: str, order_no: str = "") -> Customer | None:
+    """The customer of a web complaint (issue 13): by the code printed on invoices; else by the
+    exact name; else by an order number that earlier complaints of one customer carry; else by
+    the name without its legal form (``苏州恒达精密机械`` finds ``苏州恒达精密机械有限公司``).
+    Only a single match counts: an ambiguous one goes to the holding record for staff."""
     code = (code or "").strip()
+    real = Customer.objects.exclude(code=HOLDING_CUSTOMER_CODE)
     if code and code.upper() != HOLDING_CUSTOMER_CODE:
-        found = Customer.objects.filter(code__iexact=code).first()
+        found = real.filter(code__iexact=code).first()
         if found is not None:
             return found
     name = (company_name or "").strip()
     if name:
-        matches = list(Customer.objects.filter(name=name)[:2])
+        matches = list(real.filter(name=name)[:2])
         if len(matches) == 1:
             return matches[0]
+    order_no = (order_no or "").strip()
+    if order_no:
+        owners = list(
+            Complaint.objects.filter(order_no=order_no)
+            .exclude(customer__code=HOLDING_CUSTOMER_CODE)
+            .values_list("customer_id", flat=True)
+            .distinct()[:2]
+        )
+        if len(owners) == 1:
+            return real.get(pk=owners[0])
+    core = name_core(name)
+    if len(core) >= 2:
+        # the core is in the stored name (one query), the cores compared exactly in Python
+        words = [w for w in _NAME_NOISE.split(name.casefold()) if w and name_core(w) == w]
+        probe = max(words, key=len) if words else core
+        candidates = real.filter(name__icontains=probe[:50]).only("pk", "name")[:50]
+        matches = [c for c in candidates if name_core(c.name) == core]
+        if len(matches) == 1:
+            return real.get(pk=matches[0].pk)
     return None
 
 
@@ -475,7 +531,7 @@ def submit_public_complaint(
     if not company_name and not customer_code:
         raise Invalid(_("give your customer code or your company name"), field="company_name")
     description = _text(description, "description", max_length=20_000, required=True)
-    customer = match_customer(customer_code, company_name)
+    customer = match_customer(customer_code, company_name, order_no)
     header = _("Web form: company %(company)s, customer code %(code)s, contact %(contact)s") % {
         "company": company_name or "-",
         "code": customer_code or "-",
@@ -509,6 +565,57 @@ def submit_public_complaint(
             submitter_ip=submitter_ip,
             attachments=attachments,
         )
+
+
+# --- the public status page --------------------------------------------------------------------------
+
+STATUS_LOOKUP = "public_status"  # audit rows of the lookups: object_id the client address
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone or "" if ch.isdigit())
+
+
+@transaction.atomic
+def public_status(number: str, phone: str, *, submitter_ip: str | None, now: dt.datetime | None = None):
+    """The complaint ``number`` for its customer, who proves it by a phone number on it (the
+    complaint's contact phone or one of the customer's contacts), with no account (issue 13).
+
+    Returns the complaint or None (the page does not say which of the two did not match).
+    Every lookup is written to the audit trail under the client's address; more than
+    ``KEFU_PUBLIC_STATUS_RATE`` of them (like the form's ``KEFU_PUBLIC_FORM_RATE``) are refused
+    with ``RateLimited``, so numbers and phones cannot be guessed in bulk.
+    """
+    now = now or timezone.now()
+    if submitter_ip:
+        limit, window = parse_rate(settings.KEFU_PUBLIC_STATUS_RATE)
+        recent = AuditEvent.objects.filter(
+            object_type=STATUS_LOOKUP, object_id=submitter_ip, at__gt=now - window
+        ).count()
+        if recent >= limit:
+            raise RateLimited(_("too many look-ups from this address; please try again later"))
+    number, typed = (number or "").strip()[:32], _digits(phone)[:30]
+    complaint = (
+        Complaint.objects.select_related("customer").filter(number=number).first()
+        if number and len(typed) >= 6
+        else None
+    )
+    if complaint is not None:
+        phones = {_digits(complaint.contact_phone)}
+        for c in complaint.customer.contacts.all():
+            phones.update({_digits(c.phone), _digits(c.mobile)})
+        if typed not in phones - {""}:
+            complaint = None
+    audit.record(
+        None,
+        "lookup",
+        object_type=STATUS_LOOKUP,
+        object_id=submitter_ip or "-",
+        note=number,
+        data={"number": number, "found": complaint is not None},
+        at=now,
+    )
+    return complaint
 
 
 # --- the workflow actions (kefu/complaints/workflow.py) --------------------------------------------

@@ -12,19 +12,34 @@ from urllib.parse import quote
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
 from kefu.complaints.choices import Category, Severity, Status
 
+# On a phone (kefu.css, ``cards-on-phone``) each row is a card whose cells carry their column's
+# name (``data-label``): number, customer, title, severity, status and due; received and category
+# are left out there.
 _ROW = (
-    '<tr><td class="num"><a href="{}">{}</a></td><td>{}</td>'
-    '<td><span class="num">{}</span> {}</td><td>{}</td><td>{}</td>'
-    '<td><span class="badge badge-{}">{}</span></td>'
-    '<td><span class="badge {}">{}</span></td><td>{}</td></tr>'
+    '<tr><td class="num card-title" data-label="{number}"><a href="{{}}">{{}}</a></td>'
+    '<td class="phone-hide" data-label="{received}">{{}}</td>'
+    '<td data-label="{customer}"><span><span class="num">{{}}</span> {{}}</span></td>'
+    '<td data-label="{title}">{{}}</td><td class="phone-hide" data-label="{category}">{{}}</td>'
+    '<td data-label="{severity}"><span class="badge badge-{{}}">{{}}</span></td>'
+    '<td data-label="{status}"><span class="badge {{}}">{{}}</span></td><td data-label="{due}">{{}}</td></tr>'
 )
+_COLUMNS = {
+    "number": "Number",
+    "received": "Received",
+    "customer": "Customer",
+    "title": "Title",
+    "category": "Category",
+    "severity": "Severity",
+    "status": "Status",
+    "due": "Step due",
+}
 _URL_SAFE = RFC3986_SUBDELIMS + "~:@"  # what reverse() leaves unquoted in a path segment
 _NO_DATE = mark_safe('<span class="muted">—</span>')
 
@@ -45,6 +60,12 @@ def complaint_rows(complaints) -> SafeString:
             '<tr><td colspan="8" class="muted">{}</td></tr>', gettext("No complaints match these filters.")
         )
     category, severity, status = _labels(Category.choices), _labels(Severity.choices), _labels(Status.choices)
+    row = _ROW.format(
+        **{
+            k: conditional_escape(gettext(v)).replace("{", "{{").replace("}", "}}")
+            for k, v in _COLUMNS.items()
+        }
+    )
     placeholder = "0"
     detail_url = reverse("complaints:detail", args=[placeholder])
     head, tail = detail_url[: -len(placeholder) - 1], detail_url[-1:]
@@ -56,13 +77,15 @@ def complaint_rows(complaints) -> SafeString:
             if c.late_days:
                 label = ngettext("late by %(days)s day", "late by %(days)s days", c.late_days)
                 due = format_html(
-                    '{}<br><span class="late badge badge-late">{}</span>', due, label % {"days": c.late_days}
+                    '<span>{}<br><span class="late badge badge-late">{}</span></span>',
+                    due,
+                    label % {"days": c.late_days},
                 )
         else:
             due = _NO_DATE
         rows.append(
             format_html(
-                _ROW,
+                row,
                 f"{head}{quote(c.number, safe=_URL_SAFE)}{tail}",
                 c.number,
                 local_minute(c.received_at),

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from kefu.core import errors
@@ -31,6 +32,7 @@ from .forms import (
     ComplaintFilterForm,
     ComplaintForm,
     PublicComplaintForm,
+    PublicStatusForm,
     ReassignCustomerForm,
 )
 from .models import Complaint
@@ -99,6 +101,7 @@ def complaint_create(request):
         except Invalid as exc:
             form.add_service_error(exc)
         else:
+            form.files_done()
             messages.success(
                 request,
                 _("Complaint %(number)s registered; the customer is promised an answer by %(date)s.")
@@ -107,6 +110,8 @@ def complaint_create(request):
             if selectors.can_see(request.user, complaint):
                 return redirect("complaints:detail", number=complaint.number)
             return redirect("complaints:list")
+    if request.method == "POST":
+        form.keep_files()  # refused: the chosen files stay for the next try
     return render(
         request,
         "complaints/complaint_form.html",
@@ -262,8 +267,10 @@ def public_form(request):
             except Invalid as exc:
                 form.add_service_error(exc)
             else:
+                form.files_done()
                 request.session[PUBLIC_SESSION_KEY] = complaint.number
                 return redirect("public:complaint-thanks")
+        form.keep_files()  # refused: the photos stay for the next try
     return render(
         request,
         "complaints/public_form.html",
@@ -282,3 +289,41 @@ def public_thanks(request):
         "complaints/public_thanks.html",
         {"complaint": complaint, "form_url": reverse("public:complaint-form")},
     )
+
+
+# --- public status page -------------------------------------------------------
+
+
+def public_status(request):
+    """A customer reads where their complaint stands: number plus a phone on it, no account;
+    status and dates only, never what the departments wrote (issue 13)."""
+    form = PublicStatusForm(request.POST or None)
+    complaint, refused = None, False
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint = services.public_status(
+                form.cleaned_data["number"], form.cleaned_data["phone"], submitter_ip=client_ip(request)
+            )
+        except services.RateLimited as exc:
+            heading = _("Too many look-ups from your address")
+            context = {"message": exc.detail, "heading": heading}
+            return render(request, "complaints/public_rate_limited.html", context, status=429)
+        refused = complaint is None
+    status = 200 if request.method == "GET" or complaint is not None else 422
+    return render(
+        request,
+        "complaints/public_status.html",
+        {"form": form, "complaint": complaint, "refused": refused, "phase": public_phase(complaint)},
+        status=status,
+    )
+
+
+def public_phase(complaint) -> str:
+    """What the customer is told: received, being handled or closed (no internal step)."""
+    if complaint is None:
+        return ""
+    if not complaint.is_open:
+        return pgettext("public status", "Closed")
+    if complaint.status == "registered":
+        return pgettext("public status", "Received")
+    return pgettext("public status", "Being handled")

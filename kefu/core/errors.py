@@ -54,3 +54,33 @@ def add_to_form(form, exc: KefuError) -> None:
         form.add_error(exc.field, exc.rule)
     else:
         form.add_error(None, exc.detail)
+
+
+def summary(form, *formsets) -> list[dict]:
+    """Every error of a refused form (and its formsets), for the summary on top of the page:
+    ``{"id": the input's id or "", "label": the field's label or "", "message": ...}``.
+
+    The same errors stay beside their fields; the summary links to them by label, in the reader's
+    language, never by the field's code.
+    """
+    out = [{"id": "", "label": "", "message": str(m)} for m in form.non_field_errors()]
+    for name, messages in form.errors.items():
+        if name == "__all__":
+            continue
+        field = form[name] if name in form.fields else None
+        for m in messages:
+            out.append(
+                {
+                    "id": field.id_for_label if field is not None else "",
+                    "label": str(field.label) if field is not None else "",
+                    "message": str(m),
+                }
+            )
+    for formset in formsets:
+        out.extend({"id": "", "label": "", "message": str(m)} for m in formset.non_form_errors())
+        for n, sub in enumerate(formset.forms, start=1):
+            for item in summary(sub):
+                if item["label"]:
+                    item["label"] = f"{item['label']} ({n})"
+                out.append(item)
+    return out

@@ -6,6 +6,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .choices import DepartmentCode, Role
@@ -22,7 +23,16 @@ class Department(models.Model):
         verbose_name_plural = _("departments")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The plant's own (Chinese) name in Chinese; in another language the department's
+        standard name in that language (issue 13: an English page names no department in Chinese)."""
+        language = get_language() or settings.LANGUAGE_CODE
+        if language.startswith("zh") or self.code not in DepartmentCode.values:
+            return self.name
+        return str(DepartmentCode(self.code).label)
 
 
 class Membership(models.Model):

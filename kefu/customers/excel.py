@@ -9,7 +9,7 @@ contact columns filled adds another contact to the customer above it.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -41,7 +41,7 @@ COLUMNS = [
     Column("region", "区域", 8, "国内 / 国外（或 domestic / foreign）；空白为国内", "国内"),
     Column("grade", "等级", 6, "A / B / C / D；空白为 C", "B"),
     Column("is_key", "重点客户", 9, "是 / 否（或 yes / no / 1 / 0）；空白为否", "是"),
-    Column("owner", "业务员", 12, "系统用户名；空白为未分配", "sales"),
+    Column("owner", "业务员", 12, "系统用户名或姓名；空白为未分配", "sales"),
     Column("area", "地区", 12, "省、市或国家", "江苏 苏州"),
     Column("address", "地址", 30, "", "苏州工业园区星湖街 100 号"),
     Column("legal_representative", "法人代表/负责人", 14, "", "王建国"),
@@ -83,6 +83,7 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     errors: list[RowError] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # of the customers created, in the file's order
 
     @property
     def ok(self) -> bool:
@@ -178,15 +179,47 @@ def _open(file):
         ) from exc
 
 
-def _owner_lookup(usernames: Iterable[str]) -> Callable[[str], object]:
-    users = get_user_model().objects.filter(username__in=set(usernames), is_active=True)
-    found = {u.username: u for u in users}
-    return found.get
+class Owners:
+    """The owner column: a user's username or full name (``林晓燕``, ``Lin Xiaoyan``), active users
+    only. A username wins over a name; a name that several users share is refused with their
+    usernames, so the row can say which one is meant."""
+
+    def __init__(self):
+        self.by_username: dict[str, object] = {}
+        self.by_name: dict[str, list] = {}
+        for user in get_user_model().objects.filter(is_active=True).order_by("username"):
+            self.by_username[user.username.casefold()] = user
+            for name in _names_of(user):
+                self.by_name.setdefault(name, []).append(user)
+
+    def find(self, value: str) -> tuple[object | None, str]:
+        """(the user, "") or (None, why not)."""
+        user = self.by_username.get(value.casefold())
+        if user is not None:
+            return user, ""
+        users = self.by_name.get(_name_key(value), [])
+        if len(users) == 1:
+            return users[0], ""
+        if users:
+            return None, _(
+                "%(name)s is the name of %(n)d users (%(usernames)s): give the username of the one you mean"
+            ) % {"name": value, "n": len(users), "usernames": ", ".join(u.username for u in users)}
+        return None, _("no active user with the username or name %(name)s") % {"name": value}
+
+
+def _name_key(value: str) -> str:
+    return "".join(value.split()).casefold()
+
+
+def _names_of(user) -> set[str]:
+    first, last = user.first_name.strip(), user.last_name.strip()
+    names = {_name_key(f"{first}{last}"), _name_key(f"{last}{first}")} if first or last else set()
+    return names - {""}
 
 
 def check_rows(rows: list[tuple[int, dict[str, str]]], report: ImportReport) -> list[tuple[dict, list[dict]]]:
     """Check every row; fills ``report.errors``; returns (customer fields, contacts) per customer."""
-    lookup = _owner_lookup(v["owner"] for _n, v in rows if v.get("owner"))
+    owners = Owners() if any(v.get("owner") for _n, v in rows) else None
     items: list[tuple[dict, list[dict]]] = []
     first_row_of: dict[str, int] = {}
 
@@ -216,8 +249,12 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], report: ImportReport) -> 
         if key and key not in YES | NO:
             err(n, "is_key", _("must be 是 or 否 (yes / no, 1 / 0)"))
         data["is_key"] = key in YES
-        data["owner"] = values.get("owner", "")
-        clean, errors = services.clean_fields(data, owner_lookup=lookup)
+        data["owner"] = None
+        if values.get("owner") and owners is not None:
+            data["owner"], problem = owners.find(values["owner"])
+            if problem:
+                err(n, "owner", problem)
+        clean, errors = services.clean_fields(data)
         for fieldname, message in errors:
             err(n, fieldname, message)
         code = clean.get("code")
@@ -289,6 +326,7 @@ def import_customers(file, *, by, progress=None) -> ImportReport:
     items = check_rows(rows, report)
     if report.ok:
         report.created = services.import_checked(items, by=by, progress=progress)
+        report.codes = [clean["code"] for clean, _contacts in items]
     return report
 
 

@@ -69,7 +69,11 @@ def customer_list(request):
         "can_import": access.can_manage(request.user),
         "nav": "customers",
     }
-    template = "customers/_partials/customer_table.html" if _is_htmx(request) else "customers/list.html"
+    htmx = _is_htmx(request)
+    # The export link follows the filters: an htmx answer carries it out of band (once; the
+    # full page has its own in the page head).
+    context["oob"] = htmx
+    template = "customers/_partials/customer_table.html" if htmx else "customers/list.html"
     return render(request, template, context)
 
 
@@ -94,10 +98,12 @@ def customer_detail(request, code: str):
 
 
 def _render_form(request, form, formset, customer=None):
+    refused = request.method == "POST"  # a valid POST has been redirected
     return render(
         request,
         "customers/form.html",
         {"form": form, "formset": formset, "customer": customer, "nav": "customers"},
+        status=422 if refused else 200,
     )
 
 

@@ -932,7 +932,7 @@ def answer_inquiry(pk: int, *, by, reason: str, now: dt.datetime | None = None) 
     if not access.may_see_customer(by, step.customer_id):
         raise Forbidden(_("you may not see the customer of this record"))
     if not core_access.in_department(by, inquiry.department.code, min_role=Role.CLERK):
-        raise Forbidden(_("only %(dept)s answers this inquiry") % {"dept": inquiry.department.name})
+        raise Forbidden(_("only %(dept)s answers this inquiry") % {"dept": inquiry.department})
     if inquiry.answered_at is not None:
         raise Conflict(_("this inquiry was answered already"), allowed=[])
     reason = (reason or "").strip()

@@ -35,17 +35,52 @@ NOTE = area("note", _("Note"), required=False)
 
 
 def parse(action: Action, data) -> dict:
-    """Form strings -> body; empty optional inputs are left out so the defaults apply."""
+    """Form strings -> body; empty inputs are left out, so an optional one takes its default and a
+    required one is refused as "required" (not as "expected true or false" for an empty yes/no)."""
     body = {}
     for spec in action.inputs:
         if spec.kind == "check":
             body[spec.name] = data.get(spec.name) in ("on", "true", "1")
             continue
         value = (data.get(spec.name) or "").strip()
-        if value == "" and not spec.required:
+        if value == "":
             continue
         body[spec.name] = value
     return body
+
+
+def labelled_errors(action: Action, error) -> tuple[dict[str, str], list[dict]]:
+    """A refused action's errors for its form: ``(by input name, summary)``.
+
+    Every error of the body is listed (``Malformed`` carries them all in ``extra["errors"]``), each
+    beside its input and in the summary by the input's label in the reader's language, never by
+    its code. An error on no input of the form (a rule on the record, a 409 or 403) goes to the
+    summary only, with its message alone.
+    """
+    if error is None:
+        return {}, []
+    labels = {spec.name: str(spec.label) for spec in action.inputs}
+    listed = error.extra.get("errors") or (
+        [{"field": error.field, "message": error.rule}] if error.field else []
+    )
+    by_field, summary = {}, []
+    for e in listed:
+        field = e.get("field") or ""
+        if field in labels:
+            by_field.setdefault(field, e["message"])
+            summary.append(
+                {
+                    "id": f"{action.name}-{field}",
+                    "field": field,
+                    "label": labels[field],
+                    "message": e["message"],
+                }
+            )
+        else:
+            summary.append({"id": "", "field": "", "label": "", "message": e["message"]})
+    if not listed:
+        summary.append({"id": "", "field": "", "label": "", "message": error.rule})
+    return by_field, summary
 
 
 def form_inputs(

@@ -5,10 +5,15 @@ refreshed panel back, a plain POST a redirect with a message.
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache as django_cache
+from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -75,26 +80,25 @@ def panel_context(
     for m in records.memos:
         spec = flow.steps.get(m.reopen_at) if m.reopen_at else None
         m.reopen_label = str(spec.label) if spec is not None else m.reopen_at
-    errors = {}
-    if error is not None and error.field:
-        errors = {e["field"]: e["message"] for e in error.extra.get("errors", [])} or {
-            error.field: error.detail.split(": ", 1)[-1]
-        }
     action_forms = []
     for name in allowed:
         action = flow.actions[name]
-        failed = name == failed_action
+        failed = error is not None and name == failed_action
+        by_field, summary = forms.labelled_errors(action, error) if failed else ({}, [])
         action_forms.append(
             {
                 "name": name,
                 "label": _(action.label),
-                "inputs": forms.form_inputs(
-                    action, posted=posted if failed else None, errors=errors if failed else None
-                ),
+                "inputs": forms.form_inputs(action, posted=posted if failed else None, errors=by_field),
                 "transition": action.closes_step,
                 "failed": failed,
+                "summary": summary,
             }
         )
+    # A refusal that its form shows (every error beside its input, all of them listed on top)
+    # needs no second message; any other (a 409, a 403, an action no longer offered) is said here.
+    shown = any(f["failed"] and f["summary"] for f in action_forms)
+    error_text = "" if error is None or shown else (error.rule if error.field else error.detail)
     extra = flow.panel_extra(record, given=records) if flow.panel_extra is not None else {}
     return {
         **extra,
@@ -115,8 +119,7 @@ def panel_context(
         "extensions": records.extensions,
         "meetings": records.meetings,
         "messages_out": outbox.for_object(flow.name, flow.key(record)),
-        "error": error.detail if error is not None else "",
-        "error_field": (error.field or "") if error is not None else "",
+        "error": error_text,
         "done": done,
         "levels": dict(ReminderLevel.choices),
     }
@@ -145,23 +148,39 @@ def panel(request, record_type: str, key: str):
 @login_required
 @require_POST
 def act(request, record_type: str, key: str, action: str):
+    """Take ``action``; answer with the record's whole page, so that everything on it (the status
+    badge, the deadlines, the steps, the history, what each department wrote) shows the new state.
+
+    A refused form comes back with what was typed and every error beside its input: an htmx
+    request gets the panel alone (nothing else changed), a plain POST the record's page (422).
+    """
     htmx = request.headers.get("HX-Request") == "true"
+    record = None
     try:
         flow = registry.get(record_type)
         record = _lookup(request, flow, key, f"action {action}")
         spec = flow.get(action)
         result = engine.perform(record, action, by=request.user, data=forms.parse(spec, request.POST))
     except KefuError as exc:
-        if not htmx:
-            messages.error(request, exc.detail)
-            return redirect(safe_next(request, _record_url(record_type, key)))
-        try:
-            flow = registry.get(record_type)
-            record = _lookup(request, flow, key, "view")
-        except KefuError:
-            return render(request, "flow/refused.html", {"error": exc.detail}, status=exc.status)
-        ctx = panel_context(flow, record, request.user, error=exc, failed_action=action, posted=request.POST)
-        return render(request, PANEL, ctx, status=200)
+        if htmx:
+            try:
+                flow = registry.get(record_type)
+                record = _lookup(request, flow, key, "view")
+            except KefuError:
+                return render(request, "flow/refused.html", {"error": exc.detail}, status=exc.status)
+            ctx = panel_context(
+                flow, record, request.user, error=exc, failed_action=action, posted=request.POST
+            )
+            return render(request, PANEL, ctx, status=200)
+        page = None
+        if record is not None:  # a record this user reads: its page, the form as it was sent
+            outcome = Outcome(flow.name, flow.key(record), error=exc, action=action, posted=request.POST)
+            page = record_page(request, flow, outcome)
+        if page is not None:
+            page.status_code = 422
+            return page
+        messages.error(request, exc.detail)
+        return redirect(safe_next(request, _record_url(record_type, key)))
     django_cache.delete(badge_key(request.user))
     text = _("%(action)s done: the %(record)s is now %(status)s.") % {
         "action": flow.label_of(action),
@@ -173,14 +192,55 @@ def act(request, record_type: str, key: str, action: str):
             "record": flow.label,
             "key": flow.key(result.followup),
         }
-    if not htmx:
-        messages.success(request, text)
-        return redirect(safe_next(request, _record_url(record_type, key)))
-    response = render(
-        request, PANEL, panel_context(flow, result.record, request.user, result=result, done=text)
-    )
-    response["HX-Trigger"] = "kefu:workflow-changed"
-    return response
+    if htmx:
+        page = record_page(request, flow, Outcome(flow.name, flow.key(result.record), done=text))
+        if page is not None:
+            # the form asked for the panel; the record's whole main content replaces the old one
+            page["HX-Retarget"] = "#main"
+            page["HX-Reselect"] = "#main"
+            page["HX-Reswap"] = "outerHTML show:#workflow:top"
+            page["HX-Trigger"] = "kefu:workflow-changed"
+            return page
+        response = render(
+            request, PANEL, panel_context(flow, result.record, request.user, result=result, done=text)
+        )
+        response["HX-Trigger"] = "kefu:workflow-changed"
+        return response
+    messages.success(request, text)
+    return redirect(safe_next(request, _record_url(record_type, key)))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action just did, for the panel of the record's page rendered in its answer."""
+
+    record_type: str
+    key: str
+    done: str = ""
+    error: KefuError | None = None
+    action: str = ""
+    posted: object = None
+
+    def panel_kwargs(self, flow: Flow, record) -> dict:
+        if flow.name != self.record_type or flow.key(record) != self.key:
+            return {}
+        return {"done": self.done, "error": self.error, "failed_action": self.action, "posted": self.posted}
+
+
+def record_page(request, flow: Flow, outcome: Outcome):
+    """The record's own page (``Flow.url``) as a GET by the same user, its panel showing
+    ``outcome``; None when the record type has no page."""
+    if flow.url is None:
+        return None
+    try:
+        match = resolve(flow.url(outcome.key))
+    except Resolver404:
+        return None
+    get = copy.copy(request)
+    get.method = "GET"
+    get.GET = QueryDict()
+    get.kefu_flow_outcome = outcome
+    return match.func(get, *match.args, **match.kwargs)
 
 
 def _record_url(record_type: str, key: str) -> str:

@@ -184,7 +184,9 @@ def test_list_rows_escape_translate_and_show_shanghai_minutes(page, org, custome
     rows = {n: html[html.index(f'href="/complaints/{n}/"') :] for n in (late.number, closed.number)}
     row = rows[late.number][: rows[late.number].index("</tr>")]
     assert "&lt;b&gt;毛刺&lt;/b&gt; &amp; &quot;x&quot;" in row and "<b>" not in row
-    assert "<td>2026-11-03 09:05</td>" in row  # received, Shanghai time to the minute
+    assert (
+        '<td class="phone-hide" data-label="Received">2026-11-03 09:05</td>' in row
+    )  # Shanghai, to the minute
     assert "2026-11-04 23:59<br>" in row and "late by 1 day<" in row  # step due, singular
     assert '<span class="badge badge-open">Registered</span>' in row
     row = rows[closed.number][: rows[closed.number].index("</tr>")]
@@ -193,7 +195,7 @@ def test_list_rows_escape_translate_and_show_shanghai_minutes(page, org, custome
     assert "late by" not in row
     with translation.override("zh-hans"):
         zh = str(tables.complaint_rows(selectors.mark_lateness([late], at(2026, 11, 7, 10, 0))))
-    assert "逾期 3 天" in zh and "已登记" in zh and ">品质<" in zh
+    assert "逾期 3 天" in zh and "已登记" in zh and ">品质<" in zh and 'data-label="客户"' in zh
     assert str(tables.complaint_rows([])).count("<tr>") == 1  # the "no complaints match" row
 
 

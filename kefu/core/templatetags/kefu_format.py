@@ -30,3 +30,12 @@ def money(value) -> str:
         return str(value)
     sign = "-" if amount < 0 else ""
     return f"{sign}¥{abs(amount):,.2f}"
+
+
+@register.inclusion_tag("forms/error_summary.html")
+def error_summary(form, *formsets) -> dict:
+    """``{% error_summary form formset %}``: the box on top of a refused form listing every error."""
+    from kefu.core.errors import summary
+
+    bound = form is not None and form.is_bound
+    return {"summary": summary(form, *formsets) if bound else []}

@@ -128,7 +128,7 @@ def test_file_with_errors_reports_row_column_message_and_saves_nothing(org, cust
         (6, "等级", "必须是 A、B、C 或 D"),
         (6, "重点客户", "必须是“是”或“否”（或 yes / no、1 / 0）"),
         (7, "客户编号", "编号为 C-S1 的客户已存在"),
-        (7, "业务员", "没有名为 ghost 的在职用户"),
+        (7, "业务员", "没有用户名或姓名为 ghost 的在职用户"),
         (7, "邮箱", "不是有效的电子邮件地址"),
         (8, "联系人", "必填"),
     ]

@@ -142,7 +142,7 @@ def test_create_form_duplicate_code_shows_error_on_code(org, customers, page):
         "contacts-INITIAL_FORMS": "0",
     }
     response = page("salesmgr").post(reverse("customers:create"), data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert response.context["form"].errors["code"] == ["此客户编号已存在"]
 
 

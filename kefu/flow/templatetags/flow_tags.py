@@ -14,7 +14,12 @@ def flow_panel(context, record):
     flow = registry.for_model(type(record))
     # The record's page may have read the steps and records already (``workflow``: its own reads).
     given = context.get("workflow") or {}
-    ctx = panel_context(flow, record, request.user, steps=given.get("steps"), records=given.get("records"))
+    # An action's answer renders the record's page: its panel says what the action did.
+    outcome = getattr(request, "kefu_flow_outcome", None)
+    shown = outcome.panel_kwargs(flow, record) if outcome is not None else {}
+    ctx = panel_context(
+        flow, record, request.user, steps=given.get("steps"), records=given.get("records"), **shown
+    )
     ctx["request"] = request
     ctx["csrf_token"] = context.get("csrf_token")
     return ctx
