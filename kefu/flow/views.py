@@ -92,7 +92,7 @@ def panel_context(
                 "failed": failed,
             }
         )
-    extra = flow.panel_extra(record, given=records) if flow.panel_extra is not None else {}
+    extra = flow.panel_extra(record, given=records, steps=steps) if flow.panel_extra is not None else {}
     return {
         **extra,
         "flow": flow,
