@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from .choices import CustomerRequest
@@ -83,8 +85,11 @@ def _item(spec, value, users) -> Item | None:
         return Item(spec.name, label, value, "money")
     if kind == "person":
         return Item(spec.name, label, users.get(value, value), "person")
-    if kind in ("date", "datetime"):
-        return Item(spec.name, label, value, "moment" if kind == "datetime" else "date")
+    if kind == "date":
+        return Item(spec.name, label, parse_date(str(value)) or value, "date")
+    if kind == "datetime":
+        moment = parse_datetime(str(value))
+        return Item(spec.name, label, timezone.localtime(moment) if moment else value, "moment")
     if kind == "shares":
         return None  # shown from the Responsibility rows
     return Item(spec.name, label, value)
