@@ -74,8 +74,8 @@ def test_closed_case_page_shows_what_every_department_wrote(page, org):
 def test_approver_sees_the_synthesis_proposal_and_amount_in_the_panel(page, org):
     c = walk_to(org, complaint(org), "approval")
     html = page("salesmgr").get(f"/complaints/{c.number}/").content.decode()
-    panel = html[html.index('id="workflow-panel"'):]
-    basis = panel[panel.index('id="decision-basis"'):]
+    panel = html[html.index('id="workflow-panel"') :]
+    basis = panel[panel.index('id="decision-basis"') :]
     assert "allowance is fair" in basis and "¥3,000.00" in basis and "wants 5%" in basis
     assert 'data-field="responsibility"' in basis and "100%" in basis
     assert 'data-action="approve"' in panel
@@ -98,5 +98,7 @@ def test_detail_page_query_count_does_not_grow_with_the_steps(page, org, django_
 
 def post(api, user, number, action, body):
     return api(user).post(
-        f"/api/v1/complaints/{number}/actions/{action}", data=json.dumps(body), content_type="application/json"
+        f"/api/v1/complaints/{number}/actions/{action}",
+        data=json.dumps(body),
+        content_type="application/json",
     )
