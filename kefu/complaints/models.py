@@ -112,10 +112,12 @@ class Complaint(models.Model):
     # list and reports filter on it. The GM office's responsibility decision (002 篇4 第九条(六)):
     # the split is in ``Responsibility`` rows, these the rest of it. ``meeting_at``: when the
     # management meeting's decision was recorded (篇1 第十一条(二)); approval waits for it.
-    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True, default="")
     tracking = models.BooleanField(_("improvement under tracking"), null=True, blank=True)
     human_negligence = models.BooleanField(_("human negligence"), default=False)
-    penalty = models.CharField(_("proposed penalty"), max_length=16, choices=Penalty.choices, blank=True)
+    penalty = models.CharField(
+        _("proposed penalty"), max_length=16, choices=Penalty.choices, blank=True, default=""
+    )
     meeting_at = models.DateTimeField(_("management meeting decided at"), null=True, blank=True)
     parent = models.ForeignKey(
         "self",
@@ -225,11 +227,13 @@ class CustomerReply(models.Model):
     letter = models.TextField(_("letter to the customer"))
     method = models.CharField(_("answered by"), max_length=8, choices=ReplyMethod.choices, default="letter")
     # A phone answer: whom our clerk (``recorded_by``) spoke with, and when.
-    spoke_with = models.CharField(_("spoke with"), max_length=200, blank=True)
+    spoke_with = models.CharField(_("spoke with"), max_length=200, blank=True, default="")
     spoke_at = models.DateTimeField(_("spoke at"), null=True, blank=True)
     # Unknown until the customer confirms (or the follow-up call): closing waits for it.
     customer_accepts = models.BooleanField(_("customer accepts"), null=True, blank=True)
-    confirmed_via = models.CharField(_("confirmed by"), max_length=24, choices=ConfirmVia.choices, blank=True)
+    confirmed_via = models.CharField(
+        _("confirmed by"), max_length=24, choices=ConfirmVia.choices, blank=True, default=""
+    )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)

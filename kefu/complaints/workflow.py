@@ -450,7 +450,13 @@ ACTIONS: dict[str, Action] = {
                 inputs.area("letter", gettext_lazy("Letter to the customer, or what was said on the phone")),
                 inputs.text("spoke_with", gettext_lazy("Phone: spoke with"), required=False),
                 Input("spoke_at", "datetime", gettext_lazy("Phone: when"), required=False),
-                inputs.yes_no("customer_accepts", gettext_lazy("Customer rejected at once?"), required=False),
+                Input(
+                    "customer_accepts",
+                    "choice",
+                    gettext_lazy("The customer's answer at once (else: wait for the confirmation)"),
+                    required=False,
+                    choices=(("false", gettext_lazy("Rejected: a new complaint is opened")),),
+                ),
                 NOTE,
             ),
             fields_doc=(
