@@ -80,7 +80,8 @@ def _item(spec, value, users) -> Item | None:
     if kind in ("yesno", "check"):
         return Item(spec.name, label, bool(value), "bool")
     if kind == "choice":
-        return Item(spec.name, label, str(dict(spec.choices).get(value, value)))
+        key = ("true" if value else "false") if isinstance(value, bool) else value
+        return Item(spec.name, label, str(dict(spec.choices).get(key, value)))
     if kind == "decimal":
         return Item(spec.name, label, value, "money")
     if kind == "person":
