@@ -85,6 +85,9 @@ class Step(models.TextChoices):
     APPROVAL = "approval", _("Approval")
     REPLY = "reply", _("Reply")
     CONFIRMATION = "confirmation", _("Customer confirmation")
+    # Tasks beside the steps (kefu.flow: kind task), after a complaint is found not established.
+    EXPLANATION = "explanation", _("Explanation to the customer")
+    COLLECTION = "collection", _("Collection of the receivable")
 
 
 class Outcome(models.TextChoices):
