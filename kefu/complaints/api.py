@@ -13,8 +13,8 @@ from kefu.core.errors import Invalid
 from kefu.core.schemas import Day, Page, PageSize, Text, errors
 from kefu.flow import api as flow_api
 
-from . import selectors, services
-from .choices import Category, Severity
+from . import findings, selectors, services
+from .choices import Category, Outcome, Severity
 from .schemas import AttachmentOut, ComplaintIn, ComplaintListOut, ComplaintOut, ComplaintSummaryOut, local
 from .workflow import FLOW
 
@@ -24,6 +24,7 @@ router = Router(tags=["complaints"])
 StatusFilter = Literal[("", *selectors.STATUS_FILTER.values)]  # open: every state not closed
 CategoryFilter = Literal[("", *Category.values)]
 SeverityFilter = Literal[("", *Severity.values)]
+OutcomeFilter = Literal[("", *Outcome.values)]
 
 
 def _attachment(number: str, a) -> dict:
@@ -89,6 +90,9 @@ def _detail(detail: selectors.ComplaintDetail) -> dict:
             "followups": [f.number for f in detail.followups],
         },
         attachments=[_attachment(c.number, a) for a in detail.attachments],
+        findings=findings.api_findings(detail.rows),
+        responsibility=findings.api_responsibility(c, detail.responsibilities),
+        meeting_at=local(c.meeting_at),
     )
     return out
 
@@ -116,6 +120,7 @@ def list_complaints(
     customer: Text = "",
     category: CategoryFilter = "",
     severity: SeverityFilter = "",
+    outcome: OutcomeFilter = "",
     overdue: bool = False,
     q: Text = "",
     received_from: Day | None = None,
@@ -129,6 +134,7 @@ def list_complaints(
             "customer": customer,
             "category": category,
             "severity": severity,
+            "outcome": outcome,
             "overdue": overdue,
             "q": q,
             "received_from": received_from,

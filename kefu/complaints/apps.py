@@ -29,6 +29,12 @@ class ComplaintsConfig(AppConfig):
                 # sales manager, then the deputy GM; above the second limit by the GM.
                 "authority.sales_manager_max": "5000.00",
                 "authority.deputy_gm_max": "50000.00",
+                # The instruction steps (002 篇4 第九条(二)(三)(四)) and the management meeting before
+                # the approval of a major or serious case (002 篇1 第十一条(二)): on as the seed says.
+                "complaint.instruction.investigation": True,
+                "complaint.instruction.countermeasure": True,
+                "complaint.instruction.proposal": True,
+                "complaint.meeting.major_serious": True,
             },
             {
                 "ack_answer_days_domestic": "answer promised to a domestic customer on intake, calendar days "
@@ -36,6 +42,14 @@ class ComplaintsConfig(AppConfig):
                 "ack_answer_days_foreign": "answer promised to a foreign customer on intake, calendar days",
                 "authority.sales_manager_max": "loss amount up to which the sales manager approves (yuan)",
                 "authority.deputy_gm_max": "loss amount up to which the deputy GM approves; above it the GM (yuan)",
+                "complaint.instruction.investigation": "quality's report goes to the GM for instruction "
+                "(002 篇4 第九条(二)); false skips the step",
+                "complaint.instruction.countermeasure": "the countermeasure goes to the manager's office for "
+                "instruction (第九条(三)); false skips the step",
+                "complaint.instruction.proposal": "the sales supervisor reviews the negotiation result "
+                "(第九条(四)); false skips the step",
+                "complaint.meeting.major_serious": "a major or serious complaint is approved only after the "
+                "management meeting's decision is recorded (002 篇1 第十一条(二))",
             },
         )
         registry.register(FLOW)

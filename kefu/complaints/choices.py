@@ -52,12 +52,16 @@ class Status(models.TextChoices):
 
     REGISTERED = "registered", _("Registered")
     INVESTIGATING = "investigating", _("Investigating")
+    INSTRUCTION = "instruction", _("GM instruction")
     COUNTERMEASURE = "countermeasure", _("Countermeasure")
+    MEASURE_REVIEW = "measure_review", _("Countermeasure review")
     RD_REVIEW = "rd_review", _("R&D review")
     NEGOTIATION = "negotiation", _("Negotiation")
+    PROPOSAL_REVIEW = "proposal_review", _("Proposal review")
     SYNTHESIS = "synthesis", _("Synthesis")
     APPROVAL = "approval", _("Approval")
     REPLY = "reply", _("Reply")
+    CONFIRMATION = "confirmation", _("Customer confirmation")
     CLOSED = "closed", _("Closed")
     NOT_ESTABLISHED = "not_established", _("Not established")
 
@@ -71,12 +75,48 @@ class Step(models.TextChoices):
 
     ASSIGN = "assign", _("Assign")
     INVESTIGATION = "investigation", _("Investigation")
+    INSTRUCTION = "instruction", _("GM instruction")
     COUNTERMEASURE = "countermeasure", _("Countermeasure")
+    MEASURE_REVIEW = "measure_review", _("Countermeasure review")
     RD_OPINION = "rd_opinion", _("R&D opinion")
     PROPOSAL = "proposal", _("Proposal")
+    PROPOSAL_REVIEW = "proposal_review", _("Proposal review")
     SYNTHESIS = "synthesis", _("Synthesis")
     APPROVAL = "approval", _("Approval")
     REPLY = "reply", _("Reply")
+    CONFIRMATION = "confirmation", _("Customer confirmation")
     # Tasks beside the steps (kefu.flow: kind task), after a complaint is found not established.
     EXPLANATION = "explanation", _("Explanation to the customer")
     COLLECTION = "collection", _("Collection of the receivable")
+
+
+class Outcome(models.TextChoices):
+    """How a closed case ended (002 篇4 第九条(八)(十)(十三)); empty while it is open."""
+
+    ACCEPTED = "accepted", _("Accepted by the customer")
+    REJECTED = "rejected", _("Rejected: new complaint opened")
+    NOT_ESTABLISHED = "not_established", _("Not established")
+
+
+class Penalty(models.TextChoices):
+    """The kind of personal penalty the GM office proposes (002 篇4 第九条(六), 第十二条)."""
+
+    NONE = "none", _("No penalty")
+    WARNING = "warning", _("Warning")
+    BONUS = "bonus_deduction", _("Bonus deduction")
+    DEMERIT = "demerit", _("Demerit")
+    ADMINISTRATIVE = "administrative", _("Administrative sanction")
+
+
+class ReplyMethod(models.TextChoices):
+    """How the approved answer reaches the customer (002 篇4 第九条(十): 书信或电话)."""
+
+    LETTER = "letter", _("Letter")
+    PHONE = "phone", _("Phone")
+
+
+class ConfirmVia(models.TextChoices):
+    """How the customer's answer to the reply was obtained (001 6.3.6, 000 3.4)."""
+
+    CONFIRMATION = "customer_confirmation", _("Customer's written confirmation")
+    CALL = "follow_up_call", _("Follow-up call")

@@ -23,7 +23,7 @@ from kefu.flow import engine
 from kefu.flow.models import Inquiry
 from kefu.flow.sweep import sweep
 
-from . import workflow
+from . import services, workflow
 from .choices import Status
 from .models import Complaint
 
@@ -33,12 +33,16 @@ D = DepartmentCode
 TARGETS = {
     Status.REGISTERED: 8,
     Status.INVESTIGATING: 12,
+    Status.INSTRUCTION: 4,
     Status.COUNTERMEASURE: 12,
+    Status.MEASURE_REVIEW: 4,
     Status.RD_REVIEW: 6,
     Status.NEGOTIATION: 10,
+    Status.PROPOSAL_REVIEW: 4,
     Status.SYNTHESIS: 8,
     Status.APPROVAL: 8,
     Status.REPLY: 8,
+    Status.CONFIRMATION: 4,
     Status.CLOSED: 22,
     Status.NOT_ESTABLISHED: 6,
 }
@@ -59,6 +63,7 @@ ACTIONS_TEXT = [
 ]
 RESPONSIBLE = [D.PRODUCTION, D.PRODUCTION, D.PRODUCTION, D.WAREHOUSE, D.QUALITY]
 SUPPLIERS = ["宝钢", "华东包装", "恒力材料"]
+MEETING = {"decision": "全部换货, 责任部门提交8D", "attendees": "总经理、品质部、制造部、业务部"}
 HANDLINGS = ["return", "exchange", "allowance", "compensation", "rework", "explanation"]
 
 
@@ -124,6 +129,8 @@ def _plan(c: Complaint, rng: random.Random, target: str):
             },
         ),  # fmt: skip
     ]
+    if valid and config.snapshot().get(services.INSTRUCT_INVESTIGATION, True):
+        steps.append(("instruct", "gm", {"instruction": "请制造部分析原因, 拟定对策"}))
     if valid:
         steps.append(
             (
@@ -138,6 +145,8 @@ def _plan(c: Complaint, rng: random.Random, target: str):
                 },
             )  # fmt: skip
         )
+        if config.snapshot().get(services.REVIEW_COUNTERMEASURE, True):
+            steps.append(("review_countermeasure", "managers", {"approved": True, "opinion": "同意对策"}))
         if needs_rd:
             steps.append(("submit_rd_opinion", D.RD, {"opinion": "建议修改圆角半径, 下一批验证"}))
         steps += [
@@ -150,15 +159,31 @@ def _plan(c: Complaint, rng: random.Random, target: str):
                     "customer_position": "客户要求尽快处理",
                 },
             ),
-            ("submit_synthesis", D.GM_OFFICE, {"opinion": "同意业务部意见, 责任归属制造部"}),
-            ("approve", "authority", {"note": "同意"}),
+        ]
+        if config.snapshot().get(services.REVIEW_PROPOSAL, True):
+            steps.append(("review_proposal", "sales_manager", {"approved": True, "opinion": "同意"}))
+        steps.append(
             (
-                "record_reply",
-                D.SALES,
+                "submit_synthesis",
+                D.GM_OFFICE,
                 {
-                    "letter": "尊敬的客户: 关于贵司反映的问题, 我司处理如下……",
-                    "customer_accepts": rng.random() > 0.1,
+                    "opinion": "同意业务部意见, 责任归属制造部",
+                    "responsibility": [{"department": resp, "share": 100}],
+                    "tracking": True,
+                    "penalty": "bonus_deduction",
                 },
+            )
+        )
+        if workflow.needs_meeting(c, config.snapshot()):
+            steps.append(("record_meeting_decision", D.GM_OFFICE, dict(MEETING)))
+        accepts = rng.random() > 0.1
+        steps += [
+            ("approve", "authority", {"note": "同意"}),
+            ("record_reply", D.SALES, {"letter": "尊敬的客户: 关于贵司反映的问题, 我司处理如下……"}),
+            (
+                "confirm_closing",
+                D.SALES,
+                {"via": "follow_up_call", "customer_accepts": accepts, "contact": "客户采购部经理"},
             ),
         ]
     return steps
@@ -193,6 +218,12 @@ def spread_over_states(
                 break
             if dept == "authority":
                 by = people.approver(rng, workflow.required_authority(c.loss_amount, settings))
+            elif dept == "gm":
+                by = people.one(rng, D.GM_OFFICE, roles=[Role.GM])
+            elif dept == "managers":
+                by = people.one(rng, D.GM_OFFICE, roles=[Role.DEPUTY_GM, Role.GM])
+            elif dept == "sales_manager":
+                by = people.one(rng, D.SALES, min_role=Role.MANAGER)
             else:
                 by = people.one(rng, dept) or (people.one(rng, D.GM_OFFICE) if c.supplier else None)
             if by is None:
@@ -213,9 +244,8 @@ def _extras(c: Complaint, rng: random.Random, people: _People, moment: dt.dateti
     at = min(now, moment + dt.timedelta(hours=2))
     if rng.random() < 0.08 and (by := people.one(rng, D.PRODUCTION)):
         engine.perform(c, "object", by=by, data={"memo": "对责任判定有异议, 请总经理裁决"}, now=at)
-    if c.severity == "serious" and (by := people.one(rng, D.GM_OFFICE)):
-        payload = {"decision": "全部换货, 责任部门提交8D", "attendees": "总经理、品质部、制造部、业务部"}
-        engine.perform(c, "record_meeting_decision", by=by, data=payload, now=at)
+    if c.severity == "serious" and c.meeting_at is None and (by := people.one(rng, D.GM_OFFICE)):
+        engine.perform(c, "record_meeting_decision", by=by, data=dict(MEETING), now=at)
 
 
 def _answer_some_inquiries(rng: random.Random, people: _People, now: dt.datetime) -> None:

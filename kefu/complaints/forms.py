@@ -11,7 +11,7 @@ from kefu.core import validation
 from kefu.core.errors import Invalid
 
 from . import attachments, pending
-from .choices import Category, Channel, CustomerRequest, Severity, Status
+from .choices import Category, Channel, CustomerRequest, Outcome, Severity, Status
 from .selectors import OPEN
 
 ACCEPT = ",".join(f".{ext}" for ext in attachments.ALLOWED)
@@ -251,6 +251,7 @@ class ComplaintFilterForm(forms.Form):
     customer = forms.CharField(label=_("Customer code"), required=False)
     category = forms.ChoiceField(label=_("Category"), choices=_blank(Category), required=False)
     severity = forms.ChoiceField(label=_("Severity"), choices=_blank(Severity), required=False)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=_blank(Outcome), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     received_from = forms.DateField(
         label=_("Received from"),

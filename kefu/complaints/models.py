@@ -13,7 +13,18 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.customers.choices import Region
 
-from .choices import Category, Channel, CustomerRequest, Severity, Status, Validity
+from .choices import (
+    Category,
+    Channel,
+    ConfirmVia,
+    CustomerRequest,
+    Outcome,
+    Penalty,
+    ReplyMethod,
+    Severity,
+    Status,
+    Validity,
+)
 
 
 class Complaint(models.Model):
@@ -97,6 +108,17 @@ class Complaint(models.Model):
     loss_amount = models.DecimalField(
         _("loss amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )
+    # How the closed case ended (accepted / rejected with a new complaint / not established): the
+    # list and reports filter on it. The GM office's responsibility decision (002 篇4 第九条(六)):
+    # the split is in ``Responsibility`` rows, these the rest of it. ``meeting_at``: when the
+    # management meeting's decision was recorded (篇1 第十一条(二)); approval waits for it.
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True, default="")
+    tracking = models.BooleanField(_("improvement under tracking"), null=True, blank=True)
+    human_negligence = models.BooleanField(_("human negligence"), default=False)
+    penalty = models.CharField(
+        _("proposed penalty"), max_length=16, choices=Penalty.choices, blank=True, default=""
+    )
+    meeting_at = models.DateTimeField(_("management meeting decided at"), null=True, blank=True)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("reopened from"),
@@ -140,6 +162,12 @@ class Complaint(models.Model):
             models.Index(fields=["case_due_at"], name="complaint_case_due_idx"),
             models.Index(fields=["due_at"], name="complaint_due_idx"),
             models.Index(fields=["parent"], condition=Q(parent__isnull=False), name="complaint_parent_idx"),
+            # the list's outcome filter, newest first (only closed cases have one)
+            models.Index(
+                fields=["outcome", "-registered_at", "-id"],
+                condition=~Q(outcome=""),
+                name="complaint_outcome_recent_idx",
+            ),
             models.Index(
                 fields=["responsible_department"],
                 condition=Q(responsible_department__isnull=False),
@@ -197,7 +225,16 @@ class CustomerReply(models.Model):
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="replies")
     letter = models.TextField(_("letter to the customer"))
-    customer_accepts = models.BooleanField(_("customer accepts"))
+    method = models.CharField(_("answered by"), max_length=8, choices=ReplyMethod.choices, default="letter")
+    # A phone answer: whom our clerk (``recorded_by``) spoke with, and when.
+    spoke_with = models.CharField(_("spoke with"), max_length=200, blank=True, default="")
+    spoke_at = models.DateTimeField(_("spoke at"), null=True, blank=True)
+    # Unknown until the customer confirms (or the follow-up call): closing waits for it.
+    customer_accepts = models.BooleanField(_("customer accepts"), null=True, blank=True)
+    confirmed_via = models.CharField(
+        _("confirmed by"), max_length=24, choices=ConfirmVia.choices, blank=True, default=""
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     followup = models.ForeignKey(
@@ -216,3 +253,36 @@ class CustomerReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} reply {self.recorded_at:%Y-%m-%d}"
+
+
+# --- the GM office's responsibility decision (002 篇4 第九条(六)(九)) -------------------------------
+
+
+class Responsibility(models.Model):
+    """One responsible department (and optionally a person in it) with its share of the case, as
+    the GM office decided in its synthesis; the shares of a complaint add up to 100."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="responsibilities")
+    department = models.ForeignKey(
+        "core.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    share = models.PositiveSmallIntegerField(_("share (%)"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["department", "decided_at"], name="complaint_resp_dept_at_idx")]
+        verbose_name = _("responsibility")
+        verbose_name_plural = _("responsibilities")
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.department_id} {self.share}%"

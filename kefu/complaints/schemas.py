@@ -10,9 +10,10 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import Field, StrictInt, StringConstraints, field_validator
 
+from kefu.core.choices import DepartmentCode
 from kefu.core.schemas import CheckedModel, Day, In, Moment
 
-from .choices import Category, Channel, CustomerRequest, Severity
+from .choices import Category, Channel, ConfirmVia, CustomerRequest, Outcome, Penalty, ReplyMethod, Severity
 from .services import MAX_QUANTITY
 
 
@@ -83,6 +84,9 @@ class ComplaintSummaryOut(Schema):
     due_at: dt.datetime | None
     case_due_at: dt.datetime | None
     closed_at: dt.datetime | None
+    outcome: str = Field(
+        "", description="how a closed case ended: " + ", ".join(Outcome.values) + "; empty while open"
+    )
 
     @staticmethod
     def from_complaint(c) -> dict:
@@ -102,6 +106,7 @@ class ComplaintSummaryOut(Schema):
             "due_at": local(c.due_at),
             "case_due_at": local(c.case_due_at),
             "closed_at": local(c.closed_at),
+            "outcome": c.outcome,
         }
 
 
@@ -147,6 +152,39 @@ class AttachmentOut(Schema):
     url: str
 
 
+class FindingOut(Schema):
+    """One step's content on the complaint form (客户抱怨处理表), in the order of the paper form."""
+
+    step: str
+    department: str
+    by: str | None = Field(description="username of who submitted it")
+    by_name: str | None
+    at: dt.datetime | None
+    data: dict = Field(description="what was submitted (the action's body) and what the step recorded")
+
+
+class ShareOut(Schema):
+    department: str
+    person: str | None = Field(description="username, or null for the department as a whole")
+    person_name: str | None
+    share: int = Field(description="percent; the shares of a complaint add up to 100")
+
+
+class ResponsibilityOut(Schema):
+    """The GM office's decision in its synthesis (002 篇4 第九条(六)); null before it."""
+
+    shares: list[ShareOut]
+    tracking: bool | None
+    human_negligence: bool
+    penalty: str
+
+
+class MeetingOut(Schema):
+    decision: str
+    attendees: str
+    recorded_at: dt.datetime
+
+
 class ComplaintOut(ComplaintSummaryOut):
     description: str
     registered_by: str | None
@@ -171,6 +209,9 @@ class ComplaintOut(ComplaintSummaryOut):
     history: list[HistoryOut] = []
     links: LinksOut
     attachments: list[AttachmentOut] = []
+    findings: list[FindingOut] = []
+    responsibility: ResponsibilityOut | None = None
+    meeting_at: dt.datetime | None = None
 
 
 # --- the bodies of the workflow actions (kefu/complaints/workflow.py; docs/workflow.md) -------------
@@ -201,6 +242,21 @@ class InvestigationIn(ActionIn):
     needs_rd: bool = False
     responsible_department: Short = Field("", description="department code; required when valid")
     supplier: Short = ""
+    responsible_persons: Short = Field("", description="the persons quality proposes as responsible (names)")
+
+    @field_validator("responsible_persons", mode="before")
+    @classmethod
+    def _persons(cls, value):
+        return _joined(value)
+
+
+class InstructionIn(ActionIn):
+    instruction: Text
+
+
+class ReviewIn(ActionIn):
+    approved: bool = Field(True, description="false sends it back to the step before")
+    opinion: OptText = Field("", description="required when not approved")
 
 
 class CountermeasureIn(ActionIn):
@@ -227,8 +283,26 @@ class ProposalIn(ActionIn):
     customer_position: OptText = ""
 
 
+DepartmentCodeIn = Literal[tuple(DepartmentCode.values)]
+
+
+class ShareIn(CheckedModel):
+    department: DepartmentCodeIn
+    person: Short = Field("", description="username of a member of the department (optional)")
+    share: Annotated[int, Field(ge=1, le=100, description="percent")]
+
+
 class SynthesisIn(ActionIn):
     opinion: Text
+    responsibility: list[ShareIn] = Field(
+        default_factory=list,
+        description="responsible departments (and persons) with their shares in percent, adding up to 100",
+    )
+    human_negligence: bool = Field(False, description="人为疏忽: exempt from tracking")
+    tracking: bool = Field(
+        False, description="the improvement is put under tracking (never for human negligence)"
+    )
+    penalty: Penalty = Penalty.NONE
 
 
 class SendBackIn(ActionIn):
@@ -236,8 +310,22 @@ class SendBackIn(ActionIn):
 
 
 class ReplyIn(ActionIn):
-    letter: Text
+    letter: Text = Field(description="the letter, or what was said on the phone (never the internal form)")
+    method: ReplyMethod = ReplyMethod.LETTER
+    spoke_with: Short = Field("", description="phone: whom at the customer our clerk spoke with")
+    spoke_at: Moment | None = Field(None, description="phone: when")
+    customer_accepts: bool | None = Field(
+        None,
+        description="false: the customer rejected at once (a new complaint opens); else closing waits "
+        "for the confirmation step",
+    )
+
+
+class ConfirmIn(ActionIn):
+    via: ConfirmVia
     customer_accepts: bool
+    contact: Short = Field(description="who confirmed at the customer, or whom the follow-up call reached")
+    at: Moment | None = Field(None, description="when; default now")
 
 
 # --- a complaint not established, and the memo ruling (002 篇4 第九条(十一)(十三)) ----------------------

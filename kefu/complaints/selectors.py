@@ -25,8 +25,8 @@ from kefu.flow.models import Extension, Inquiry, Meeting, Memo, Reminder, Step
 from kefu.flow.selectors import CaseRecords
 
 from . import deadlines
-from .choices import OPEN_STATES, Category, Severity, Status
-from .models import Attachment, Complaint, CustomerReply
+from .choices import OPEN_STATES, Category, Outcome, Severity, Status
+from .models import Attachment, Complaint, CustomerReply, Responsibility
 from .search import apply_text_search
 
 __all__ = ["DEFAULT_PAGE_SIZE", "PageOf"]  # the list's page, from kefu.core.pagination
@@ -35,7 +35,7 @@ __all__ = ["DEFAULT_PAGE_SIZE", "PageOf"]  # the list's page, from kefu.core.pag
 # list reads these columns only, not the description and the other 25 columns.
 LIST_COLUMNS = (
     "number", "status", "region", "channel", "title", "category", "severity", "validity",
-    "received_at", "registered_at", "due_at", "case_due_at", "closed_at",
+    "received_at", "registered_at", "due_at", "case_due_at", "closed_at", "outcome",
     "customer__code", "customer__name",
 )  # fmt: skip
 
@@ -87,6 +87,7 @@ class ComplaintFilters:
     customer: str = ""
     category: str = ""
     severity: str = ""
+    outcome: str = ""
     overdue: bool = False
     q: str = ""
     received_from: dt.date | None = None
@@ -105,6 +106,7 @@ class ComplaintFilters:
             customer=str(get("customer")).strip()[:32],
             category=parse_choice(get("category"), Category, "category"),
             severity=parse_choice(get("severity"), Severity, "severity"),
+            outcome=parse_choice(get("outcome"), Outcome, "outcome"),
             overdue=bool(parse_bool(get("overdue"), "overdue")),
             q=str(get("q")).strip()[:200],
             received_from=parse_day(data.get("received_from"), "received_from"),
@@ -143,6 +145,8 @@ def complaint_list(user, filters: ComplaintFilters | Mapping | None = None, *, n
         qs = qs.filter(category=filters.category)
     if filters.severity:
         qs = qs.filter(severity=filters.severity)
+    if filters.outcome:
+        qs = qs.filter(outcome=filters.outcome)
     if filters.overdue:
         qs = qs.filter(overdue_q(now or timezone.now()))
     if filters.received_from:
@@ -184,6 +188,7 @@ class ComplaintRecords(CaseRecords):
     """What the workflow panel lists besides the steps: the engine's rows and the letters."""
 
     replies: list = field(default_factory=list)
+    responsibilities: list | None = None  # None: not read (the panel reads them when it needs them)
 
 
 @dataclass
@@ -195,6 +200,14 @@ class ComplaintDetail:
     followups: list = field(default_factory=list)
     records: ComplaintRecords | None = None  # read when asked for (the page's workflow panel)
     rows: list = field(default_factory=list)  # every engine row of the case: its steps and its case deadline
+    responsibilities: list = field(default_factory=list)  # the GM office's split (002 篇4 第九条(六))
+
+    @property
+    def findings(self):
+        """The form's content by step, in the paper form's order (no queries)."""
+        from .findings import sections
+
+        return sections(self.rows)
 
 
 def refuse(user, complaint: Complaint, what: str, *, request=None) -> Forbidden:
@@ -241,6 +254,10 @@ _LINKED = {
         lambda pk: Complaint.objects.only("id", "number", "parent_id", "status", "title").filter(
             parent_id=pk
         ),
+        sample=(1,),
+    ),
+    "responsibilities": rows.Prepared(
+        lambda pk: Responsibility.objects.select_related("department", "person").filter(complaint_id=pk),
         sample=(1,),
     ),
 }
@@ -303,7 +320,7 @@ def load_detail(number: str, *, records: bool = False) -> ComplaintDetail:
     pk = complaint.pk
     own = (_PRESENT_OWN if records else _PRESENT_LINKED)(pk)
     engine_rows = _STEPS.all("complaint", pk)
-    return ComplaintDetail(
+    detail = ComplaintDetail(
         complaint=complaint,
         steps=[s for s in engine_rows if not s.is_case],
         rows=engine_rows,
@@ -311,6 +328,9 @@ def load_detail(number: str, *, records: bool = False) -> ComplaintDetail:
         **_read(_LINKED, (pk,), own),
         records=_records(pk, own) if records else None,
     )
+    if detail.records is not None:
+        detail.records.responsibilities = detail.responsibilities
+    return detail
 
 
 def steps_of(complaint: Complaint) -> list[Step]:

@@ -34,8 +34,8 @@ from kefu.flow.models import Step
 
 from . import attachments as files
 from . import deadlines
-from .choices import Category, Channel, CustomerRequest, Severity, Status, Validity
-from .models import Attachment, Complaint, CustomerReply
+from .choices import Category, Channel, CustomerRequest, Outcome, ReplyMethod, Severity, Status, Validity
+from .models import Attachment, Complaint, CustomerReply, Responsibility
 
 D = DepartmentCode
 
@@ -635,14 +635,14 @@ def apply_assign(ctx) -> None:
         ctx.next_assignee = _member(ctx.data.assignee, D.QUALITY)
 
 
-def _member(username: str, department: str):
+def _member(username: str, department: str, *, field: str = "assignee"):
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None or not access.in_department(user, department):
         raise Invalid(
             _("%(user)r is not a member of %(dept)s") % {"user": username, "dept": D(department).label},
-            field="assignee",
+            field=field,
         )
     return user
 
@@ -651,7 +651,7 @@ def apply_investigation(ctx) -> None:
     """Quality finds the cause and, for a valid complaint, the responsible department (002 篇4 第九条(二)(三))."""
     d = ctx.data
     if not d.valid:
-        ctx.set(validity=Validity.NOT_ESTABLISHED, needs_rd=False)
+        ctx.set(validity=Validity.NOT_ESTABLISHED, needs_rd=False, outcome=Outcome.NOT_ESTABLISHED)
         return
     if not d.responsible_department:
         raise Invalid(
@@ -679,6 +679,8 @@ def apply_proposal(ctx) -> None:
 
     d = ctx.data
     ctx.set(handling=d.handling.value, loss_amount=d.loss_amount)
+    if ctx.settings.get(REVIEW_PROPOSAL):
+        return  # the review step opens and tells its holders (the sales managers)
     ctx.notify(
         "proposal_review",
         _("Proposal to review"),
@@ -690,34 +692,92 @@ def apply_proposal(ctx) -> None:
 
 
 def apply_approve(ctx) -> None:
-    """Recorded with the level that decided (R1.3)."""
+    """Recorded with the level that decided (R1.3) and what was approved: the handling and the amount."""
     from .workflow import required_authority
 
-    level = required_authority(ctx.record.loss_amount, ctx.settings)
-    ctx.step.data = {**(ctx.step.data or {}), "authority": level}
-
-
-def apply_reply(ctx) -> None:
-    """The letter is its own record (R1.4); not accepted -> a new linked complaint (R4.1, 第九条(八))."""
-    d = ctx.data
     c = ctx.record
-    reply = CustomerReply.objects.create(
-        complaint=c,
-        letter=d.letter,
-        customer_accepts=d.customer_accepts,
-        recorded_by=ctx.by,
-        recorded_at=ctx.now,
-    )
-    ctx.created = reply
-    if d.customer_accepts:
-        return
+    level = required_authority(c.loss_amount, ctx.settings)
+    ctx.step.data = {
+        **(ctx.step.data or {}),
+        "decision": "approved",
+        "authority": level,
+        "handling": c.handling,
+        "loss_amount": str(c.loss_amount) if c.loss_amount is not None else None,
+    }
+
+
+def apply_send_back(ctx) -> None:
+    ctx.step.data = {**(ctx.step.data or {}), "decision": "sent_back"}
+
+
+# The settings that switch the instruction steps and the management meeting (docs/complaints.md).
+INSTRUCT_INVESTIGATION = "complaint.instruction.investigation"
+REVIEW_COUNTERMEASURE = "complaint.instruction.countermeasure"
+REVIEW_PROPOSAL = "complaint.instruction.proposal"
+MEETING_BEFORE_APPROVAL = "complaint.meeting.major_serious"
+
+
+def apply_review(ctx) -> None:
+    """An instruction / review (002 篇4 第九条(三)(四)) that sends the work back says why."""
+    if not ctx.data.approved and not ctx.data.opinion:
+        raise Invalid(_("say why it goes back"), field="opinion")
+
+
+def apply_synthesis(ctx) -> None:
+    """The GM office decides the responsibility (002 篇4 第七条(三)3, 第九条(六)): departments and
+    persons with shares adding up to 100, tracking (never for human negligence), the penalty kind."""
+    from kefu.core import org
+
+    d = ctx.data
+    if not d.responsibility:
+        raise Invalid(_("name the responsible departments and their shares"), field="responsibility")
+    total = sum(r.share for r in d.responsibility)
+    if total != 100:
+        raise Invalid(
+            _("the shares add up to %(total)d%%; they must add up to 100%%") % {"total": total},
+            field="responsibility",
+        )
+    seen = set()
+    rows = []
+    for i, r in enumerate(d.responsibility):
+        person = _member(r.person, r.department, field=f"responsibility.{i}.person") if r.person else None
+        key = (r.department, r.person)
+        if key in seen:
+            raise Invalid(_("named twice"), field=f"responsibility.{i}.department")
+        seen.add(key)
+        rows.append(
+            Responsibility(
+                complaint=ctx.record,
+                department=org.department(r.department),
+                person=person,
+                share=r.share,
+                decided_by=ctx.by,
+                decided_at=ctx.now,
+            )
+        )
+    if d.human_negligence and d.tracking:
+        raise Invalid(_("human negligence is exempt from tracking (人为疏忽免列案追踪)"), field="tracking")
+    Responsibility.objects.filter(complaint=ctx.record).delete()  # a synthesis again after a send-back
+    Responsibility.objects.bulk_create(rows)
+    ctx.set(tracking=d.tracking, human_negligence=d.human_negligence, penalty=d.penalty.value)
+
+
+def apply_meeting(ctx) -> None:
+    """The management meeting's decision (002 篇1 第十一条(二)); a major or serious case's approval waits for it."""
+    engine.record_meeting(ctx)
+    ctx.set(meeting_at=ctx.now)
+
+
+def _followup(ctx, note: str) -> Complaint:
+    """The customer did not accept: a new complaint, linked (R4.1, 002 篇4 第九条(八))."""
+    c = ctx.record
     followup = register_complaint(
         by=ctx.by,
         customer=c.customer,
         channel=c.channel,
         title=(_("Not accepted: %(title)s") % {"title": c.title})[:200],
         description=_("The customer did not accept the outcome of %(number)s.\n\n%(note)s\n\n%(description)s")
-        % {"number": c.number, "note": d.note, "description": c.description},
+        % {"number": c.number, "note": note, "description": c.description},
         category=c.category,
         severity=c.severity,
         received_at=ctx.now,
@@ -727,9 +787,60 @@ def apply_reply(ctx) -> None:
         customer_request=c.customer_request,
         parent=c,
     )
-    reply.followup = followup
-    reply.save(update_fields=["followup"])
     ctx.followup = followup
+    ctx.set(outcome=Outcome.REJECTED)
+    return followup
+
+
+def apply_reply(ctx) -> None:
+    """The answer by letter or phone is its own record (R1.4, 第九条(十)); a phone answer says who
+    spoke with whom and when. Rejected at once -> a new linked complaint (R4.1, 第九条(八));
+    otherwise closing waits for the customer's confirmation."""
+    d = ctx.data
+    c = ctx.record
+    if d.method == ReplyMethod.PHONE:
+        if not d.spoke_with:
+            raise Invalid(_("say whom you spoke with"), field="spoke_with")
+        if d.spoke_at is None:
+            raise Invalid(_("say when you spoke with the customer"), field="spoke_at")
+    if d.spoke_at is not None and d.spoke_at > ctx.now:
+        raise Invalid(_("must not be in the future"), field="spoke_at")
+    reply = CustomerReply.objects.create(
+        complaint=c,
+        letter=d.letter,
+        method=d.method.value,
+        spoke_with=d.spoke_with,
+        spoke_at=d.spoke_at if d.method == ReplyMethod.PHONE else None,
+        customer_accepts=d.customer_accepts,
+        recorded_by=ctx.by,
+        recorded_at=ctx.now,
+    )
+    ctx.created = reply
+    if d.customer_accepts is False:
+        reply.followup = _followup(ctx, d.note)
+        reply.save(update_fields=["followup"])
+
+
+def apply_confirm(ctx) -> None:
+    """Closing: the customer's confirmation or the follow-up call, recorded on the letter
+    (001 6.3.6, 000 3.4); accepted or rejected (-> a new linked complaint) is the case's outcome."""
+    d = ctx.data
+    at = d.at or ctx.now
+    if at > ctx.now:
+        raise Invalid(_("must not be in the future"), field="at")
+    reply = CustomerReply.objects.filter(complaint=ctx.record).order_by("-recorded_at", "-id").first()
+    if reply is not None:
+        reply.customer_accepts = d.customer_accepts
+        reply.confirmed_via = d.via.value
+        reply.confirmed_at = at
+        if not d.customer_accepts:
+            reply.followup = _followup(ctx, d.note)
+        reply.save(update_fields=["customer_accepts", "confirmed_via", "confirmed_at", "followup"])
+        ctx.created = reply
+    elif not d.customer_accepts:
+        _followup(ctx, d.note)
+    if d.customer_accepts:
+        ctx.set(outcome=Outcome.ACCEPTED)
 
 
 # --- a complaint not established; memos sending a case back (002 篇4 第九条(十一)(十三)) ---------------
@@ -770,8 +881,11 @@ def reopen_steps(complaint: Complaint) -> tuple[str, ...]:
 
 
 def on_reopen(ctx, code: str) -> None:
-    """Sent back to the investigation, the complaint's validity is open again."""
+    """Sent back to the investigation, the complaint's validity is open again; a closed case
+    reopened has no outcome until it closes again."""
     from .choices import Step as S
 
+    if ctx.record.outcome:
+        ctx.set(outcome="")
     if code == S.INVESTIGATION:
         ctx.set(validity=Validity.PENDING)

@@ -18,14 +18,25 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from kefu.core import access
+from kefu.core import access, config
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
+from kefu.core.templatetags.kefu_format import money
 from kefu.flow import engine
 from kefu.flow import forms as inputs
 from kefu.flow.spec import Action, CaseSpec, Flow, Guard, Input, Outcome, StepSpec, Summary, Who
 
 from . import schemas, services
-from .choices import CLOSED_STATES, OPEN_STATES, CustomerRequest, Severity, Status, Step
+from .choices import (
+    CLOSED_STATES,
+    OPEN_STATES,
+    ConfirmVia,
+    CustomerRequest,
+    Penalty,
+    ReplyMethod,
+    Severity,
+    Status,
+    Step,
+)
 
 D = DepartmentCode
 S = Status
@@ -114,15 +125,27 @@ STEPS = {
                  seed="002 篇4 第九条(三): the GM office numbers the case and sends it to quality"),
         StepSpec(Step.INVESTIGATION, Step.INVESTIGATION.label, "3 workdays", D.QUALITY,
                  action="submit_investigation", seed="002 篇4 第九条(二): quality reports within three days"),
+        StepSpec(Step.INSTRUCTION, Step.INSTRUCTION.label, "1 workdays", D.GM_OFFICE, role=Role.GM,
+                 action="instruct",
+                 seed="002 篇4 第九条(二): quality's report goes to the GM for instruction (setting "
+                      f"{services.INSTRUCT_INVESTIGATION})"),
         StepSpec(Step.COUNTERMEASURE, Step.COUNTERMEASURE.label, "1 workdays", owner=_countermeasure_owner,
                  owner_doc="the responsible department (+ GM office when a supplier is responsible)",
                  variants={Severity.MAJOR: "3 workdays", Severity.SERIOUS: "3 workdays"},
                  action="submit_countermeasure",
                  seed="002 篇1 第十一条(三): general complaints within one working day, larger ones within three"),
+        StepSpec(Step.MEASURE_REVIEW, Step.MEASURE_REVIEW.label, "1 workdays", D.GM_OFFICE, role=Role.DEPUTY_GM,
+                 action="review_countermeasure",
+                 seed="002 篇4 第九条(三): the countermeasure goes to the manager's office (经理室) for "
+                      f"instruction (setting {services.REVIEW_COUNTERMEASURE})"),
         StepSpec(Step.RD_OPINION, Step.RD_OPINION.label, "2 workdays", D.RD, action="submit_rd_opinion",
                  seed="002 篇4 第九条(三): R&D's opinion when the anomaly needs it"),
         StepSpec(Step.PROPOSAL, Step.PROPOSAL.label, "1 workdays", D.SALES, action="submit_proposal",
                  seed="002 篇4 第九条(四): sales negotiates with the customer and proposes the handling"),
+        StepSpec(Step.PROPOSAL_REVIEW, Step.PROPOSAL_REVIEW.label, "1 workdays", D.SALES, role=Role.MANAGER,
+                 action="review_proposal",
+                 seed="002 篇4 第九条(四): the sales supervisor reviews the result before it returns to "
+                      f"the GM office (setting {services.REVIEW_PROPOSAL})"),
         StepSpec(Step.SYNTHESIS, Step.SYNTHESIS.label, "1 workdays", D.GM_OFFICE, action="submit_synthesis",
                  seed="002 篇4 第九条(五): the GM office combines the opinions within one day"),
         StepSpec(Step.APPROVAL, Step.APPROVAL.label, "1 workdays", owner=_approval_owner, action="approve",
@@ -131,6 +154,8 @@ STEPS = {
                  seed="002 篇4 第九条(五), R1.3: decided by the authority matrix"),
         StepSpec(Step.REPLY, Step.REPLY.label, "1 workdays", D.SALES, action="record_reply",
                  seed="002 篇4 第九条(十): sales tells the customer and records the answer"),
+        StepSpec(Step.CONFIRMATION, Step.CONFIRMATION.label, "3 workdays", D.SALES, action="confirm_closing",
+                 seed="001 6.3.6, 000 3.4: closing waits for the customer's confirmation or a follow-up call"),
     )
 }  # fmt: skip
 
@@ -138,12 +163,16 @@ STEPS = {
 STATE_STEP: dict[str, str] = {
     S.REGISTERED: Step.ASSIGN,
     S.INVESTIGATING: Step.INVESTIGATION,
+    S.INSTRUCTION: Step.INSTRUCTION,
     S.COUNTERMEASURE: Step.COUNTERMEASURE,
+    S.MEASURE_REVIEW: Step.MEASURE_REVIEW,
     S.RD_REVIEW: Step.RD_OPINION,
     S.NEGOTIATION: Step.PROPOSAL,
+    S.PROPOSAL_REVIEW: Step.PROPOSAL_REVIEW,
     S.SYNTHESIS: Step.SYNTHESIS,
     S.APPROVAL: Step.APPROVAL,
     S.REPLY: Step.REPLY,
+    S.CONFIRMATION: Step.CONFIRMATION,
 }
 
 # --- the table ------------------------------------------------------------------------------------
@@ -153,6 +182,23 @@ ALL_STATES = tuple(Status.values)  # a memo may be filed after closing too (002 
 NOTE = inputs.NOTE
 DEPARTMENTS = tuple((d.value, d.label) for d in DepartmentCode)
 HANDLINGS = tuple((h.value, h.label) for h in CustomerRequest)
+PENALTIES = tuple((p.value, p.label) for p in Penalty)
+METHODS = tuple((m.value, m.label) for m in ReplyMethod)
+VIAS = tuple((v.value, v.label) for v in ConfirmVia)
+
+
+def _on(key: str) -> bool:
+    """A switch among the settings (the instruction steps, the meeting), read when an action is taken."""
+    return bool(config.snapshot().get(key, True))
+
+
+def _then_countermeasure(data, c) -> bool:
+    return not _on(services.REVIEW_COUNTERMEASURE)
+
+
+def _sent_back(data, c) -> bool:
+    return data.approved is False
+
 
 ACTIONS: dict[str, Action] = {
     a.name: a
@@ -178,6 +224,12 @@ ACTIONS: dict[str, Action] = {
             Who("department", D.QUALITY),
             (
                 Outcome(S.NOT_ESTABLISHED, None, "`valid` is false", lambda d, c: d.valid is False),
+                Outcome(
+                    S.INSTRUCTION,
+                    Step.INSTRUCTION,
+                    f"setting `{services.INSTRUCT_INVESTIGATION}` on (default)",
+                    lambda d, c: _on(services.INSTRUCT_INVESTIGATION),
+                ),
                 Outcome(S.COUNTERMEASURE, Step.COUNTERMEASURE),
             ),
             schemas.InvestigationIn,
@@ -193,6 +245,9 @@ ACTIONS: dict[str, Action] = {
                     False,
                     DEPARTMENTS,
                 ),
+                inputs.text(
+                    "responsible_persons", gettext_lazy("Proposed responsible persons"), required=False
+                ),
                 inputs.text("supplier", gettext_lazy("Responsible supplier, if any"), required=False),
                 Input("needs_rd", "check", gettext_lazy("Needs an R&D opinion"), required=False),
                 NOTE,
@@ -202,9 +257,21 @@ ACTIONS: dict[str, Action] = {
                 "valid",
                 "needs_rd?",
                 "responsible_department (when valid)",
+                "responsible_persons?",
                 "supplier?",
                 "note?",
             ),
+        ),
+        Action(
+            "instruct",
+            gettext_noop("Give the GM's instruction"),
+            (S.INSTRUCTION,),
+            Who("department", D.GM_OFFICE, min_role=Role.GM),
+            (Outcome(S.COUNTERMEASURE, Step.COUNTERMEASURE),),
+            schemas.InstructionIn,
+            None,
+            "002 篇4 第九条(二): quality's report goes to the GM for instruction",
+            inputs=(inputs.area("instruction", gettext_lazy("GM's instruction (批示)")), NOTE),
         ),
         Action(
             "submit_countermeasure",
@@ -212,6 +279,12 @@ ACTIONS: dict[str, Action] = {
             (S.COUNTERMEASURE,),
             Who("step_owner"),
             (
+                Outcome(
+                    S.MEASURE_REVIEW,
+                    Step.MEASURE_REVIEW,
+                    f"setting `{services.REVIEW_COUNTERMEASURE}` on (default)",
+                    lambda d, c: _on(services.REVIEW_COUNTERMEASURE),
+                ),
                 Outcome(
                     S.RD_REVIEW, Step.RD_OPINION, "the investigation asked for R&D", lambda d, c: c.needs_rd
                 ),
@@ -231,6 +304,27 @@ ACTIONS: dict[str, Action] = {
             ),
         ),
         Action(
+            "review_countermeasure",
+            gettext_noop("Instruct on the countermeasure"),
+            (S.MEASURE_REVIEW,),
+            Who("department", D.GM_OFFICE, min_role=Role.DEPUTY_GM),
+            (
+                Outcome(S.COUNTERMEASURE, Step.COUNTERMEASURE, "`approved` is false", _sent_back),
+                Outcome(
+                    S.RD_REVIEW, Step.RD_OPINION, "the investigation asked for R&D", lambda d, c: c.needs_rd
+                ),
+                Outcome(S.NEGOTIATION, Step.PROPOSAL),
+            ),
+            schemas.ReviewIn,
+            services.apply_review,
+            "002 篇4 第九条(三): the manager's office (经理室) instructs on the countermeasure",
+            inputs=(
+                inputs.yes_no("approved", gettext_lazy("Countermeasure agreed")),
+                inputs.area("opinion", gettext_lazy("Instruction (批示)"), required=False),
+                NOTE,
+            ),
+        ),
+        Action(
             "submit_rd_opinion",
             gettext_noop("Submit R&D opinion"),
             (S.RD_REVIEW,),
@@ -246,7 +340,15 @@ ACTIONS: dict[str, Action] = {
             gettext_noop("Submit handling proposal"),
             (S.NEGOTIATION,),
             Who("department", D.SALES),
-            (Outcome(S.SYNTHESIS, Step.SYNTHESIS),),
+            (
+                Outcome(
+                    S.PROPOSAL_REVIEW,
+                    Step.PROPOSAL_REVIEW,
+                    f"setting `{services.REVIEW_PROPOSAL}` on (default)",
+                    lambda d, c: _on(services.REVIEW_PROPOSAL),
+                ),
+                Outcome(S.SYNTHESIS, Step.SYNTHESIS),
+            ),
             schemas.ProposalIn,
             services.apply_proposal,
             "002 篇4 第九条(四): sales negotiates with the customer; its manager is notified to review",
@@ -258,15 +360,49 @@ ACTIONS: dict[str, Action] = {
             ),
         ),
         Action(
+            "review_proposal",
+            gettext_noop("Review the negotiation result"),
+            (S.PROPOSAL_REVIEW,),
+            Who("department", D.SALES, min_role=Role.MANAGER),
+            (
+                Outcome(S.NEGOTIATION, Step.PROPOSAL, "`approved` is false", _sent_back),
+                Outcome(S.SYNTHESIS, Step.SYNTHESIS),
+            ),
+            schemas.ReviewIn,
+            services.apply_review,
+            "002 篇4 第九条(四): the sales supervisor reviews the result before it returns to the GM office",
+            inputs=(
+                inputs.yes_no("approved", gettext_lazy("Result reviewed and agreed")),
+                inputs.area("opinion", gettext_lazy("Review opinion"), required=False),
+                NOTE,
+            ),
+        ),
+        Action(
             "submit_synthesis",
             gettext_noop("Submit synthesis"),
             (S.SYNTHESIS,),
             Who("department", D.GM_OFFICE),
             (Outcome(S.APPROVAL, Step.APPROVAL),),
             schemas.SynthesisIn,
-            None,
-            "002 篇4 第九条(五): the GM office combines the opinions within one day",
-            inputs=(inputs.area("opinion", gettext_lazy("Synthesis opinion")), NOTE),
+            services.apply_synthesis,
+            "002 篇4 第七条(三)3, 第九条(五)(六): the GM office combines the opinions within one day and "
+            "decides the responsibility",
+            inputs=(
+                inputs.area("opinion", gettext_lazy("Synthesis opinion")),
+                Input(
+                    "responsibility", "shares", gettext_lazy("Responsibility (shares in %, adding up to 100)")
+                ),
+                Input(
+                    "human_negligence", "check", gettext_lazy("Human negligence (人为疏忽)"), required=False
+                ),
+                Input(
+                    "tracking", "check", gettext_lazy("Put the improvement under tracking"), required=False
+                ),
+                Input(
+                    "penalty", "choice", gettext_lazy("Proposed penalty"), required=False, choices=PENALTIES
+                ),
+                NOTE,
+            ),
         ),
         Action(
             "approve",
@@ -276,7 +412,9 @@ ACTIONS: dict[str, Action] = {
             (Outcome(S.REPLY, Step.REPLY),),
             schemas.ActionIn,
             services.apply_approve,
-            "002 篇4 第九条(五)(十), R1.3: decided by the authority matrix",
+            "002 篇4 第九条(五)(十), R1.3: decided by the authority matrix; 篇1 第十一条(二): a major or "
+            "serious case after the management meeting",
+            guard="meeting_decided",
             inputs=(NOTE,),
         ),
         Action(
@@ -286,7 +424,7 @@ ACTIONS: dict[str, Action] = {
             AUTHORITY,
             (Outcome(S.NEGOTIATION, Step.PROPOSAL),),
             schemas.SendBackIn,
-            None,
+            services.apply_send_back,
             "002 篇4 第九条(五): the approver returns the proposal",
             inputs=(inputs.area("note", gettext_lazy("Why it goes back")),),
         ),
@@ -302,14 +440,57 @@ ACTIONS: dict[str, Action] = {
                     "`customer_accepts` is false: a new complaint is opened and linked (R4.1)",
                     lambda d, c: d.customer_accepts is False,
                 ),
-                Outcome(S.CLOSED, None),
+                Outcome(S.CONFIRMATION, Step.CONFIRMATION),
             ),
             schemas.ReplyIn,
             services.apply_reply,
-            "002 篇4 第九条(四)(八)(十), R1.4, R4.1: a separate letter; not accepted -> new complaint",
+            "002 篇4 第九条(四)(八)(十), R1.4, R4.1: by letter or phone, never the internal form; "
+            "rejected -> new complaint",
             inputs=(
-                inputs.area("letter", gettext_lazy("Letter to the customer (not the internal form)")),
+                Input("method", "choice", gettext_lazy("Answered by"), choices=METHODS),
+                inputs.area("letter", gettext_lazy("Letter to the customer, or what was said on the phone")),
+                inputs.text("spoke_with", gettext_lazy("Phone: spoke with"), required=False),
+                Input("spoke_at", "datetime", gettext_lazy("Phone: when"), required=False),
+                Input(
+                    "customer_accepts",
+                    "choice",
+                    gettext_lazy("The customer's answer at once (else: wait for the confirmation)"),
+                    required=False,
+                    choices=(("false", gettext_lazy("Rejected: a new complaint is opened")),),
+                ),
+                NOTE,
+            ),
+            fields_doc=(
+                "letter",
+                "method?",
+                "spoke_with (phone)",
+                "spoke_at (phone)",
+                "customer_accepts?",
+                "note?",
+            ),
+        ),
+        Action(
+            "confirm_closing",
+            gettext_noop("Record the customer's confirmation"),
+            (S.CONFIRMATION,),
+            Who("department", D.SALES),
+            (
+                Outcome(
+                    S.CLOSED,
+                    None,
+                    "`customer_accepts` is false: outcome rejected, a new complaint is opened and linked",
+                    lambda d, c: d.customer_accepts is False,
+                ),
+                Outcome(S.CLOSED, None, "outcome accepted"),
+            ),
+            schemas.ConfirmIn,
+            services.apply_confirm,
+            "002 篇4 第九条(八)(十), 001 6.3.6, 000 3.4: the customer's confirmation or a follow-up call",
+            inputs=(
+                Input("via", "choice", gettext_lazy("Confirmed by"), choices=VIAS),
                 inputs.yes_no("customer_accepts", gettext_lazy("Customer accepts")),
+                inputs.text("contact", gettext_lazy("Who confirmed / whom the call reached")),
+                Input("at", "datetime", gettext_lazy("When"), required=False),
                 NOTE,
             ),
         ),
@@ -361,10 +542,10 @@ ACTIONS: dict[str, Action] = {
             Who("department", D.GM_OFFICE),
             (Outcome(None),),
             engine.MeetingIn,
-            engine.record_meeting,
-            "002 篇1 第十一条(二), R4.4: serious complaints go to the management meeting",
+            services.apply_meeting,
+            "002 篇1 第十一条(二), R4.4: major and serious complaints go to the management meeting",
             closes_step=False,
-            guard="serious",
+            guard="meeting_case",
             inputs=(
                 inputs.area("decision", gettext_lazy("Decision")),
                 inputs.text("attendees", gettext_lazy("Attendees")),
@@ -454,11 +635,26 @@ ACTIONS.update(
 )
 
 # name -> guard; the texts are lazy so that each reader (a page, the API, the English docs) gets its own language.
+MEETING_SEVERITIES = (Severity.MAJOR, Severity.SERIOUS)
+
+
+def needs_meeting(c, settings: dict) -> bool:
+    """A major or serious case goes to the management meeting before approval (篇1 第十一条(二))."""
+    return c.severity in MEETING_SEVERITIES and bool(settings.get(services.MEETING_BEFORE_APPROVAL, True))
+
+
 GUARDS = {
-    "serious": Guard(
-        lambda c, sit: c.severity == Severity.SERIOUS,
-        gettext_lazy("only serious complaints go to the management meeting"),
-        gettext_lazy("serious complaints"),
+    "meeting_case": Guard(
+        lambda c, sit: c.severity in MEETING_SEVERITIES,
+        gettext_lazy("only major and serious complaints go to the management meeting"),
+        gettext_lazy("major and serious complaints"),
+    ),
+    "meeting_decided": Guard(
+        lambda c, sit: c.meeting_at is not None or not needs_meeting(c, sit.settings),
+        gettext_lazy(
+            "a major or serious complaint is approved after the management meeting's decision is recorded"
+        ),
+        gettext_lazy("a major or serious complaint: after the management meeting's decision (setting)"),
     ),
     "pending_extension": Guard(
         lambda c, sit: sit.pending_extension,
@@ -492,18 +688,33 @@ def summary(c) -> Summary:
 def panel_notes(complaint, sit) -> list[str]:
     if complaint.status != S.APPROVAL:
         return []
-    return [
+    notes = [
         _("Loss amount %(amount)s: approved by the %(level)s or above.")
-        % {"amount": complaint.loss_amount or 0, "level": AUTHORITY_LABELS[_authority_level(complaint, sit)]}
+        % {
+            "amount": money(complaint.loss_amount or 0),
+            "level": AUTHORITY_LABELS[_authority_level(complaint, sit)],
+        }
     ]
+    if complaint.meeting_at is None and needs_meeting(complaint, sit.settings):
+        notes.append(_("A major or serious complaint: approval waits for the management meeting's decision."))
+    return notes
 
 
-def panel_extra(complaint, given=None) -> dict:
-    """The letters to the customer, which the complaint keeps itself (R1.4)."""
+def panel_extra(complaint, given=None, steps=None) -> dict:
+    """The letters to the customer, which the complaint keeps itself (R1.4), and at the approval
+    what the approver decides on: the proposal, the synthesis and the amount."""
     replies = getattr(given, "replies", None)
     if replies is None:
         replies = list(complaint.replies.select_related("recorded_by", "followup"))
-    return {"replies": replies}
+    out = {"replies": replies}
+    if complaint.status == S.APPROVAL and steps is not None:
+        from .findings import decision_basis
+
+        shares = getattr(given, "responsibilities", None)
+        if shares is None:
+            shares = list(complaint.responsibilities.select_related("department", "person"))
+        out["decision_basis"] = decision_basis(complaint, steps, shares)
+    return out
 
 
 FLOW = Flow(

@@ -34,6 +34,20 @@ def person(name: str, label, department: str, required: bool = False) -> Input:
 NOTE = area("note", _("Note"), required=False)
 
 
+SHARE_ROWS = 4  # rows of a "shares" input (department, person, percent) on the page
+
+
+def _shares(name: str, data) -> list[dict]:
+    """The filled rows of a "shares" input (``<name>-<i>-department`` ...) as a list of dicts."""
+    rows = []
+    for i in range(SHARE_ROWS):
+        row = {k: (data.get(f"{name}-{i}-{k}") or "").strip() for k in ("department", "person", "share")}
+        if not any(row.values()):
+            continue
+        rows.append({k: v for k, v in row.items() if v or k != "person"})
+    return rows
+
+
 def parse(action: Action, data) -> dict:
     """Form strings -> body; empty inputs are left out, so an optional one takes its default and a
     required one is refused as "required" (not as "expected true or false" for an empty yes/no)."""
@@ -41,6 +55,9 @@ def parse(action: Action, data) -> dict:
     for spec in action.inputs:
         if spec.kind == "check":
             body[spec.name] = data.get(spec.name) in ("on", "true", "1")
+            continue
+        if spec.kind == "shares":
+            body[spec.name] = _shares(spec.name, data)
             continue
         value = (data.get(spec.name) or "").strip()
         if value == "":
@@ -95,6 +112,9 @@ def form_inputs(
     for spec in action.inputs:
         value = posted.get(spec.name, "") if posted is not None else ""
         choices = spec.choices
+        if spec.kind == "shares":
+            out.append(_shares_input(spec, posted, errors))
+            continue
         if spec.kind == "person":
             people = {} if people is None else people
             if spec.department not in people:
@@ -113,3 +133,46 @@ def _people(department: str) -> list[tuple[str, str]]:
 
     users = {m.user.pk: m.user for m in members([department])}
     return sorted(((u.get_username(), person(u)) for u in users.values()), key=lambda c: c[1])
+
+
+def _shares_input(spec: Input, posted, errors) -> dict:
+    """A "shares" input: rows of department, person (any active staff member, by name) and percent,
+    with what was posted kept and each row's error."""
+    from kefu.core.choices import DepartmentCode
+
+    errors = errors or {}
+    rows = []
+    for i in range(SHARE_ROWS):
+        get = (
+            (lambda k, i=i: posted.get(f"{spec.name}-{i}-{k}", "")) if posted is not None else (lambda k: "")
+        )
+        rows.append(
+            {
+                "i": i,
+                "department": get("department"),
+                "person": get("person"),
+                "share": get("share"),
+                "error": " ".join(v for k, v in errors.items() if k.startswith(f"{spec.name}.{i}.")),
+            }
+        )
+    return {
+        "spec": spec,
+        "value": "",
+        "rows": rows,
+        "error": errors.get(spec.name, ""),
+        "choices": tuple((d.value, d.label) for d in DepartmentCode),
+        "people": _staff(),
+    }
+
+
+def _staff() -> list[tuple[str, str]]:
+    """(username, "name · department") of the active members of every department, by name."""
+    from kefu.core.choices import DepartmentCode
+    from kefu.core.outbox import members
+    from kefu.core.templatetags.kefu_format import person
+
+    rows = {
+        (m.user.get_username(), f"{person(m.user)} · {m.department.name}")
+        for m in members(DepartmentCode.values)
+    }
+    return sorted(rows, key=lambda c: c[1])

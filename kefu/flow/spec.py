@@ -263,7 +263,7 @@ class Flow:
     lookup: Callable | None = None
     panel_notes: Callable | None = None  # (record, sit) -> lines the panel shows under the holder
     panel_template: str = ""  # a template the panel includes for the record type's own records
-    panel_extra: Callable | None = None  # (record, given=) -> context for panel_template
+    panel_extra: Callable | None = None  # (record, given=, steps=) -> context for panel_template
     api_path: str = ""  # where its API lives, e.g. "/complaints"
     documented: bool = True  # printed into docs/workflow.md (not the tests' sample record type)
     doc: Callable | None = None  # () -> more lines for docs/workflow.md (an authority matrix ...)

@@ -99,7 +99,7 @@ def panel_context(
     # needs no second message; any other (a 409, a 403, an action no longer offered) is said here.
     shown = any(f["failed"] and f["summary"] for f in action_forms)
     error_text = "" if error is None or shown else (error.rule if error.field else error.detail)
-    extra = flow.panel_extra(record, given=records) if flow.panel_extra is not None else {}
+    extra = flow.panel_extra(record, given=records, steps=steps) if flow.panel_extra is not None else {}
     return {
         **extra,
         "flow": flow,

@@ -37,9 +37,10 @@ def test_quality_submits_the_investigation_from_the_work_list(tab, whole_org, sh
     row.locator(f"[id='{prefix}-responsible_department']").select_option("production")
     row.locator("form button.btn-primary").click()
 
-    expect(tab.locator(".messages")).to_contain_text("对策")  # "... the case is now 对策"
+    # quality's report goes to the GM for instruction first (002 篇4 第九条(二))
+    expect(tab.locator(".messages")).to_contain_text("总经理批示")  # "... the case is now 总经理批示"
     c.refresh_from_db()
-    assert c.status == "countermeasure"
+    assert c.status == "instruction"
     assert c.responsible_department.code == "production"
     # The case moved on: it is no longer quality's open step.
     expect(tab.locator(f"#work-steps tr[data-number='{c.number}']")).to_have_count(0)
@@ -47,7 +48,7 @@ def test_quality_submits_the_investigation_from_the_work_list(tab, whole_org, sh
     tab.goto(f"/complaints/{c.number}/")
     timeline = tab.locator("#step-timeline li")
     expect(timeline).to_have_count(3)
-    expect(tab.locator("#step-timeline li.current")).to_contain_text("制造部")
+    expect(tab.locator("#step-timeline li.current")).to_contain_text("总经理室")
     shot(tab, "workflow-detail")
 
 

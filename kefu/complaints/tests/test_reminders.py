@@ -162,6 +162,7 @@ def test_badge_counts_what_waits_for_me_late_or_not_and_the_gm_office_supplier_c
             "supplier": "宁波某供应商",
         },
     )
+    take_action(c.number, "instruct", by=org["gm"], payload={"instruction": "查供应商来料"})
     due = wf.steps(c).get(code="countermeasure").due_at
     later, earlier = due + dt.timedelta(days=1), due - dt.timedelta(days=1)
     assert reminders.badge_counts(org["production"], now=later) == {

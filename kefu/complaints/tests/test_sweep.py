@@ -12,7 +12,7 @@ from django.db import connection
 
 from kefu.complaints.services import take_action
 from kefu.complaints.tests.workflow_factory import MONDAY, TZ, complaint, steps
-from kefu.core.models import Notification
+from kefu.core.models import Notification, Setting
 from kefu.core.org import department
 from kefu.flow.models import Inquiry, Reminder, Step
 from kefu.flow.sweep import sweep
@@ -282,6 +282,8 @@ def test_the_overdue_query_uses_the_partial_index(org):
 
 def test_lateness_inquiries_on_closing_only_for_late_steps(org):
     """002 篇4 第十四条: after closing, each step finished late gets an inquiry to its department."""
+    for key in ("investigation", "countermeasure", "proposal"):  # the instruction steps (settings) off
+        Setting.objects.create(key=f"complaint.instruction.{key}", value=False)
     c = complaint(org)  # assign due 11-03
     n = c.number
     take_action(n, "assign", by=org["gmoffice"], now=at(11, 3))  # on time; investigation due 11-06
@@ -292,10 +294,14 @@ def test_lateness_inquiries_on_closing_only_for_late_steps(org):
     take_action(n, "submit_proposal", by=org["sales"], now=at(11, 11),
                     payload={"handling": "exchange", "loss_amount": "100"})  # fmt: skip
     assert not Inquiry.objects.exists()  # not before closing
-    take_action(n, "submit_synthesis", by=org["gmoffice"], now=at(11, 16), payload={"opinion": "ok"})  # late
+    take_action(n, "submit_synthesis", by=org["gmoffice"], now=at(11, 16), payload={
+        "opinion": "ok", "responsibility": [{"department": "production", "share": 100}]})  # fmt: skip  # late
     take_action(n, "approve", by=org["salesmgr"], now=at(11, 16, 11))
     take_action(n, "record_reply", by=org["sales"], now=at(11, 16, 15),
                     payload={"letter": "ok", "customer_accepts": True})  # fmt: skip
+    assert not Inquiry.objects.exists()  # closing waits for the customer's confirmation
+    take_action(n, "confirm_closing", by=org["sales"], now=at(11, 16, 16),
+                    payload={"via": "follow_up_call", "customer_accepts": True, "contact": "张经理"})  # fmt: skip
     inquiries = {i.step.code: i for i in Inquiry.objects.select_related("step", "department")}
     assert set(inquiries) == {"investigation", "synthesis"}
     assert inquiries["investigation"].department.code == "quality"

@@ -34,36 +34,50 @@ EXECUTIVES = {"gm", "dgm", "mrep"}
 OWNERS = {
     "registered": GM_OFFICE,
     "investigating": QUALITY,
+    "instruction": GM_OFFICE,
     "countermeasure": {"production"},
+    "measure_review": GM_OFFICE,
     "rd_review": {"rd"},
     "negotiation": SALES,
+    "proposal_review": SALES,
     "synthesis": GM_OFFICE,
     "approval": SALES,
     "reply": SALES,
+    "confirmation": SALES,
 }
 MANAGERS = {
     "registered": EXECUTIVES,
     "investigating": EXECUTIVES | {"qualitymgr"},
+    "instruction": EXECUTIVES,
     "countermeasure": EXECUTIVES,
+    "measure_review": EXECUTIVES,
     "rd_review": EXECUTIVES,
     "negotiation": EXECUTIVES | {"salesmgr"},
+    "proposal_review": EXECUTIVES | {"salesmgr"},
     "synthesis": EXECUTIVES,
     "approval": EXECUTIVES | {"salesmgr"},
     "reply": EXECUTIVES | {"salesmgr"},
+    "confirmation": EXECUTIVES | {"salesmgr"},
 }
 # The transitions of the table, by hand: state -> action -> (who, next state)
 TRANSITIONS = {
     "registered": {"assign": (GM_OFFICE, "investigating")},
-    "investigating": {"submit_investigation": (QUALITY, "countermeasure")},
-    "countermeasure": {"submit_countermeasure": ({"production"}, "rd_review")},
+    # The instructions (第九条(二)(三)(四)) are on by default: the GM instructs on quality's report,
+    # the manager's office (deputy GM and up) on the countermeasure, the sales supervisor reviews.
+    "investigating": {"submit_investigation": (QUALITY, "instruction")},
+    "instruction": {"instruct": ({"gm"}, "countermeasure")},
+    "countermeasure": {"submit_countermeasure": ({"production"}, "measure_review")},
+    "measure_review": {"review_countermeasure": ({"gm", "dgm"}, "rd_review")},
     "rd_review": {"submit_rd_opinion": ({"rd"}, "negotiation")},
-    "negotiation": {"submit_proposal": (SALES, "synthesis")},
+    "negotiation": {"submit_proposal": (SALES, "proposal_review")},
+    "proposal_review": {"review_proposal": ({"salesmgr"}, "synthesis")},
     "synthesis": {"submit_synthesis": (GM_OFFICE, "approval")},
     "approval": {
         "approve": (APPROVERS_UP_TO_5000, "reply"),
         "send_back": (APPROVERS_UP_TO_5000, "negotiation"),
     },
-    "reply": {"record_reply": (SALES, "closed")},
+    "reply": {"record_reply": (SALES, "confirmation")},
+    "confirmation": {"confirm_closing": (SALES, "closed")},
 }
 PAYLOAD = {action: payload for _state, action, _user, payload in [*WALK, RD_STEP]}
 PAYLOAD["send_back"] = {"note": "too generous"}
@@ -229,8 +243,10 @@ def test_rd_branch_only_when_the_investigation_asks(org):
     with_rd = walk_to(org, complaint(org), "negotiation", needs_rd=True)
     without = walk_to(org, complaint(org), "negotiation", needs_rd=False)
     assert [s.code for s in steps(with_rd)] == [
-        "assign", "investigation", "countermeasure", "rd_opinion", "proposal"]  # fmt: skip
-    assert [s.code for s in steps(without)] == ["assign", "investigation", "countermeasure", "proposal"]
+        "assign", "investigation", "instruction", "countermeasure", "measure_review", "rd_opinion",
+        "proposal"]  # fmt: skip
+    assert [s.code for s in steps(without)] == [
+        "assign", "investigation", "instruction", "countermeasure", "measure_review", "proposal"]  # fmt: skip
 
 
 def test_send_back_reopens_the_proposal(api, org, fresh):
@@ -282,12 +298,13 @@ def test_supplier_makes_the_gm_office_co_owner(api, org, fresh):
         "cause": "bad steel", "valid": True, "responsible_department": "production", "supplier": "宝钢"})  # fmt: skip
     c.refresh_from_db()
     assert c.supplier == "宝钢"
+    assert post(api, "gm", c.number, "instruct", PAYLOAD["instruct"]).status_code == 200
     assert (
         "submit_countermeasure"
         in api("gmoffice").get(f"/api/v1/complaints/{c.number}/actions").json()["allowed"]
     )
     r = post(api, "gmoffice", c.number, "submit_countermeasure", PAYLOAD["submit_countermeasure"])
-    assert r.status_code == 200 and r.json()["status"] == "negotiation"
+    assert r.status_code == 200 and r.json()["status"] == "measure_review"
 
 
 def test_objection_memo_is_recorded_and_goes_to_the_gm(api, org, fresh):

@@ -38,7 +38,7 @@ def test_htmx_post_returns_the_refreshed_panel(page, org):
     r = client.post(f"/work/complaint/{c.number}/act/submit_investigation/", data, HTTP_HX_REQUEST="true")
     assert r.status_code == 200 and 'id="workflow-panel"' in r.content.decode()
     c.refresh_from_db()
-    assert c.status == "countermeasure" and c.needs_rd and c.responsible_department.code == "production"
+    assert c.status == "instruction" and c.needs_rd and c.responsible_department.code == "production"
 
 
 def test_a_refused_action_shows_the_reason_and_changes_nothing(page, org):
@@ -88,9 +88,9 @@ def test_quality_submits_the_investigation_from_the_work_list(page, org):
         "cause": "burr", "valid": "true", "responsible_department": "production", "next": "/work/"})  # fmt: skip
     assert r.status_code == 302 and r["Location"] == "/work/"
     c.refresh_from_db()
-    assert c.status == "countermeasure"
+    assert c.status == "instruction"  # quality's report goes to the GM for instruction (第九条(二))
     assert f'data-number="{c.number}"' not in client.get("/work/").content.decode()
-    assert f'data-number="{c.number}"' in page("production").get("/work/").content.decode()
+    assert f'data-number="{c.number}"' in page("gm").get("/work/").content.decode()
 
 
 def test_work_list_puts_late_steps_first_and_lists_reminders_and_inquiries(page, org):

@@ -27,6 +27,7 @@ WALK = [
             "responsible_department": "production",
         },
     ),
+    ("instruction", "instruct", "gm", {"instruction": "find the root cause, check the die"}),
     (
         "countermeasure",
         "submit_countermeasure",
@@ -40,15 +41,33 @@ WALK = [
             "production_date": "2026-10-20",
         },
     ),
+    ("measure_review", "review_countermeasure", "dgm", {"approved": True, "opinion": "agreed"}),
     (
         "negotiation",
         "submit_proposal",
         "sales",
         {"handling": "allowance", "loss_amount": "3000.00", "customer_position": "wants 5%"},
     ),
-    ("synthesis", "submit_synthesis", "gmoffice", {"opinion": "allowance is fair"}),
+    ("proposal_review", "review_proposal", "salesmgr", {"approved": True, "opinion": "fair"}),
+    (
+        "synthesis",
+        "submit_synthesis",
+        "gmoffice",
+        {
+            "opinion": "allowance is fair",
+            "responsibility": [{"department": "production", "share": 100}],
+            "tracking": True,
+            "penalty": "bonus_deduction",
+        },
+    ),
     ("approval", "approve", "salesmgr", {"note": "ok"}),
-    ("reply", "record_reply", "sales", {"letter": "Dear customer, ...", "customer_accepts": True}),
+    ("reply", "record_reply", "sales", {"letter": "Dear customer, ..."}),
+    (
+        "confirmation",
+        "confirm_closing",
+        "sales",
+        {"via": "follow_up_call", "customer_accepts": True, "contact": "王经理"},
+    ),
 ]
 RD_STEP = ("rd_review", "submit_rd_opinion", "rd", {"opinion": "change the radius"})
 
@@ -98,7 +117,7 @@ def path(*, needs_rd: bool = False, loss: str | None = None):
         if action == "submit_proposal" and loss is not None:
             payload["loss_amount"] = loss
         steps.append((before, action, user, payload))
-        if action == "submit_countermeasure" and needs_rd:
+        if action == "review_countermeasure" and needs_rd:
             steps.append(RD_STEP)
     return steps
 
