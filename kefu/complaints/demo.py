@@ -332,6 +332,7 @@ def walk(
             _memo(c, rng, people, moment, now, on_move, out)
         if extras and c.is_open and c.severity == "serious" and step.code == "investigation":
             _meeting(c, rng, people, moment, now, on_move, out)
+    out.complaint = c
     return out
 
 
@@ -398,12 +399,12 @@ def _meeting(c, rng, people, moment, now, on_move, out) -> None:
 
 
 def spread_over_states(
-    complaints, rng: random.Random, now: dt.datetime, *, late_share: float = LATE_SHARE
+    complaints, rng: random.Random, now: dt.datetime, *, late_share: float = LATE_SHARE, finish: bool = True
 ) -> Counter:
     """Walk registered demo complaints through the engine up to ``now`` (see the module docstring),
     then issue the reminder notices due at ``now`` and answer some lateness inquiries.
 
-    Returns the number of complaints per state reached.
+    Returns the number of complaints per state reached. ``finish=False``: no sweep, no answers.
     """
     people = People()
     calendar = WorkCalendar.cached()
@@ -417,8 +418,9 @@ def spread_over_states(
             # A reply the customer did not accept opened a new complaint: it is lived through too.
             queue += Complaint.objects.filter(parent=c, status=Status.REGISTERED).values_list("pk", flat=True)
         reached[c.status] += 1
-    sweep(now)
-    answer_some_inquiries(rng, people, now)
+    if finish:
+        sweep(now)
+        answer_some_inquiries(rng, people, now)
     return reached
 
 
