@@ -29,23 +29,26 @@ copied; it and its follow-up are real engine histories of their own).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
+from django.db.models import F
 
-from kefu.core import config
+from kefu.core import audit, config
 from kefu.core.choices import ROLE_RANK, DepartmentCode, Role
-from kefu.core.models import AuditEvent
+from kefu.core.models import AuditEvent, NumberSequence
 from kefu.core.workcalendar import WorkCalendar
 from kefu.flow import clocks
 from kefu.flow.models import Inquiry, Kind, Meeting, Memo, Step
 from kefu.flow.sweep import sweep
 
-from . import demo, workflow
+from . import demo, services, workflow
 from .choices import Status
 from .models import Attachment, Complaint
 
@@ -66,6 +69,118 @@ OWN_FIELDS = {
     "contact_name", "contact_phone", "contact_email", "submitter_ip", "acknowledged_at", "answer_by",
     "case_due_at", "customer_deadline", "parent_id",
 }  # fmt: skip
+
+
+# --- fast plumbing ------------------------------------------------------------------------------------
+
+
+class DayCache:
+    """A work calendar that remembers its answers (the copies ask about the same few hundred days
+    millions of times); ``clocks`` takes it where it takes a ``WorkCalendar``."""
+
+    def __init__(self, calendar: WorkCalendar):
+        self.calendar = calendar
+        self.is_workday = functools.lru_cache(maxsize=None)(calendar.is_workday)
+        self.add_workdays = functools.lru_cache(maxsize=None)(self._add)
+        self.workdays_between = functools.lru_cache(maxsize=None)(self._between)
+
+    def _add(self, start: dt.date, days: int) -> dt.date:
+        return WorkCalendar.add_workdays(self, start, days)
+
+    def _between(self, start: dt.date, end: dt.date) -> int:
+        return WorkCalendar.workdays_between(self, start, end)
+
+
+PREPARED = (models.DateTimeField, models.DateField, models.JSONField, models.DecimalField)
+
+
+def insert(model, rows: list, *, batch: int = 400) -> list[int]:
+    """INSERT ``rows`` (dicts by attname, or unsaved instances) of ``model``, ``batch`` rows per
+    statement with ``RETURNING`` the new ids, in order (as ``bulk_create`` does on SQLite >= 3.35
+    and PostgreSQL, without its per-value compiler work: only dates, JSON and decimals are adapted).
+    Sets the ids on instances; returns them."""
+    if not rows:
+        return []
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    plan = [(f.attname, f if isinstance(f, PREPARED) else None, f.get_default()) for f in fields]
+    qn = connection.ops.quote_name
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f" RETURNING {qn(model._meta.pk.column)}"
+    ids = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
+            params = []
+            for row in part:
+                get = row.get if isinstance(row, dict) else lambda name, default, row=row: getattr(row, name)
+                for name, field, default in plan:
+                    value = get(name, default)
+                    params.append(
+                        value if field is None or value is None else field.get_db_prep_save(value, connection)
+                    )
+            cursor.execute(head + ", ".join([one] * len(part)) + tail, params)
+            got = [r[0] for r in cursor.fetchall()]
+            ids += got
+            for row, pk in zip(part, got, strict=True):
+                if isinstance(row, dict):
+                    row["id"] = pk
+                else:
+                    row.pk = pk
+                    row._state.adding = False
+    return ids
+
+
+# --- registering many ----------------------------------------------------------------------------
+
+
+def _reserve(key: str, count: int) -> int:
+    """The first of ``count`` consecutive serials of ``key`` (gap-free: inside the caller's transaction)."""
+    seq = NumberSequence.objects.select_for_update().filter(key=key).first()
+    if seq is None:
+        seq = NumberSequence.objects.create(key=key, last=0)
+    first = seq.last + 1
+    NumberSequence.objects.filter(pk=seq.pk).update(last=F("last") + count)
+    return first
+
+
+def register_many(entries: list[tuple]) -> list[int]:
+    """Register complaints as ``services.register_complaint`` does, many per statement: the same
+    complaint row (``services._prepare``), serial and number of the month, case deadline and first
+    step (``engine.start_steps``) and the two audit rows. ``entries``: (by, customer, fields) with
+    the fields ``register_complaint`` takes (plain values, no attachments), in the order of their
+    ``now``, which numbers them. Call it inside a transaction; returns the new ids."""
+    prepared = []
+    for by, customer, fields in entries:
+        fields = dict(fields)
+        now = fields.pop("now")
+        complaint, steps = services._prepare(by=by, customer=customer, now=now, fields=fields)
+        prepared.append((by, complaint, steps))
+    periods = defaultdict(int)
+    for _by, complaint, _steps in prepared:
+        periods[complaint.period] += 1
+    serials = {period: _reserve(f"complaint:{period}", n) for period, n in sorted(periods.items())}
+    for _by, complaint, _steps in prepared:
+        complaint.serial = serials[complaint.period]
+        serials[complaint.period] += 1
+        complaint.number = services.format_number(complaint.period, complaint.serial)
+    insert(Complaint, [c for _b, c, _s in prepared])
+    steps, events = [], []
+    for by, complaint, rows in prepared:
+        for step in rows:
+            step.record_id, step.record_key = complaint.pk, complaint.number
+            steps.append(step)
+        at = complaint.registered_at
+        events += [
+            audit.event_for(
+                complaint, "register", by=by, to_state=Status.REGISTERED, at=at,
+                data={"customer": complaint.customer.code, "channel": complaint.channel, "attachments": 0},
+            ),
+            audit.event_for(complaint, "acknowledge", by=by, data={"answer_by": complaint.answer_by.isoformat()}, at=at),
+        ]  # fmt: skip
+    insert(Step, steps)
+    insert(AuditEvent, events)
+    return [c.pk for _b, c, _s in prepared]
 
 
 # --- recording templates ----------------------------------------------------------------------------
@@ -274,7 +389,7 @@ class Copier:
         def at(value):
             if value is None:
                 return None
-            j = max((k for k, mark in enumerate(marks) if mark <= value), default=0)
+            j = max(bisect.bisect_right(marks, value) - 1, 0)
             return times[j] + (value - marks[j])
 
         def user(uid):
@@ -298,7 +413,7 @@ class Copier:
             started = at(s["started_at"])
             due = clocks.due(started, clocks.Duration(s["allowed"], s["unit"]), self.calendar, self.settings)
             dues[s["started_at"]] = due
-            step = Step(
+            step = dict(
                 record_type=FLOW.name, record_id=pk, record_key=number, customer_id=row["customer_id"],
                 kind=s["kind"], code=s["code"], department_id=s["department_id"], role=s["role"],
                 co_department_id=s["co_department_id"], assignee_id=user(s["assignee_id"]),
@@ -334,7 +449,7 @@ class Copier:
                     }
                 actor = user(e["actor_id"])
                 batch.events.append(
-                    AuditEvent(
+                    dict(
                         at=at(e["at"]), actor_id=actor, actor_label=self.users.names.get(actor, e["actor_label"]),
                         object_type=e["object_type"], object_id=number, object_repr=title, action=e["action"],
                         from_state=e["from_state"], to_state=e["to_state"], note=e["note"], data=data,
@@ -354,7 +469,7 @@ class Copier:
                         value = at(value)
                     values[name] = value
                 values[fk] = pk
-                batch.side[model].append(model(**values))
+                batch.side[model].append(values)
         if snap.complaint["closed_at"] is not None:
             batch.closings.append((row, at(snap.complaint["closed_at"]), steps))
         return snap.complaint["status"]
@@ -362,14 +477,14 @@ class Copier:
     # -- writing --
 
     def write(self, batch: Batch) -> None:
-        Step.objects.bulk_create(batch.new_steps, batch_size=500)
+        insert(Step, batch.new_steps)
         _update_steps(batch.step_updates)
         for fields, rows in batch.complaint_updates.items():
             _update_complaints(fields, rows)
         for model, rows in batch.side.items():
-            model.objects.bulk_create(rows, batch_size=500)
+            insert(model, rows)
         self.inquiries(batch)
-        AuditEvent.objects.bulk_create(batch.events, batch_size=500)
+        insert(AuditEvent, batch.events)
 
     def inquiries(self, batch: Batch) -> None:
         """At closing, a lateness inquiry for each late step and a late case (engine._close_case);
@@ -377,34 +492,35 @@ class Copier:
         rows = []
         for complaint, closed_at, steps in batch.closings:
             for s in steps:
-                get = s.get if isinstance(s, dict) else lambda n, s=s: getattr(s, n if n != "id" else "pk")
-                done, due = get("done_at"), get("due_at")
+                done, due = s["done_at"], s["due_at"]
                 if done is not None and done > due:
                     late = clocks.late_workdays(due, done, self.calendar)
                     rows.append(
-                        (complaint, get("code"), Inquiry(
-                            step_id=get("id"), record_type=FLOW.name, record_id=complaint["id"],
-                            department_id=get("department_id"), late_workdays=late, issued_at=closed_at,
+                        (complaint, s["code"], dict(
+                            step_id=s["id"], record_type=FLOW.name, record_id=complaint["id"],
+                            department_id=s["department_id"], late_workdays=late, issued_at=closed_at,
+                            reason="", answered_at=None, answered_by_id=None,
                         ))
                     )  # fmt: skip
         for _complaint, _code, inquiry in rows:
-            day = self.calendar.add_workdays(clocks.local_date(inquiry.issued_at), self.rng.randint(1, 4))
+            day = self.calendar.add_workdays(clocks.local_date(inquiry["issued_at"]), self.rng.randint(1, 4))
             moment = demo.office_moment(self.rng, day)
             if self.rng.random() < 0.7 and moment is not None and moment < self.now:
-                by = self.answerer(inquiry.department_id)
+                by = self.answerer(inquiry["department_id"])
                 if by is not None:
-                    inquiry.reason = self.rng.choice(demo.REASONS)
-                    inquiry.answered_at, inquiry.answered_by_id = moment, by
-        Inquiry.objects.bulk_create([r[2] for r in rows], batch_size=500)
+                    inquiry.update(
+                        reason=self.rng.choice(demo.REASONS), answered_at=moment, answered_by_id=by
+                    )
+        insert(Inquiry, [r[2] for r in rows])
         for complaint, code, inquiry in rows:
-            if inquiry.answered_at is not None:
+            if inquiry["answered_at"] is not None:
                 batch.events.append(
-                    AuditEvent(
-                        at=inquiry.answered_at, actor_id=inquiry.answered_by_id,
-                        actor_label=self.users.names.get(inquiry.answered_by_id, ""), object_type=FLOW.name,
-                        object_id=complaint["number"], object_repr=f"治办 {inquiry.step_id}",
-                        action="answer_inquiry", note=inquiry.reason,
-                        data={"inquiry": inquiry.pk, "step": code},
+                    dict(
+                        at=inquiry["answered_at"], actor_id=inquiry["answered_by_id"],
+                        actor_label=self.users.names.get(inquiry["answered_by_id"], ""), object_type=FLOW.name,
+                        object_id=complaint["number"], object_repr=f"治办 {inquiry['step_id']}",
+                        action="answer_inquiry", from_state="", to_state="", note=inquiry["reason"],
+                        data={"inquiry": inquiry["id"], "step": code},
                     )
                 )  # fmt: skip
 
@@ -484,7 +600,7 @@ def spread(ids: list[int], rng: random.Random, now: dt.datetime, *, templates: i
     if not recorded:  # nothing to copy (a tiny or very recent demo): walk them all
         demo.spread_over_states(rest, rng, now)
         return
-    copier = Copier(recorded, rng, people, now, calendar, settings)
+    copier = Copier(recorded, rng, people, now, DayCache(calendar), settings)
     for start in range(0, len(rest), CHUNK):
         chunk = rest[start : start + CHUNK]
         with transaction.atomic():
@@ -504,4 +620,8 @@ def spread(ids: list[int], rng: random.Random, now: dt.datetime, *, templates: i
             for row in rows:
                 copier.copy(row, regs[row["id"]], batch)
             copier.write(batch)
-    sweep(now)
+        if log and (start // CHUNK) % 10 == 9:
+            log(f"  {start + len(chunk)} histories copied")
+    result = sweep(now)
+    if log:
+        log(f"  {len(rest)} histories copied; {len(result.issued)} reminder notices for {result.overdue} overdue")

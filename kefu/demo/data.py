@@ -420,9 +420,12 @@ def add_complaints(
     now: dt.datetime,
     progress=None,
     recent_boost: float = 1.0,
+    bulk: bool = False,
 ) -> list[int]:
     """``count`` complaints of the last fifteen months, registered as of their own past moment, in
-    the order of those moments (so numbered in it); returns their ids."""
+    the order of those moments (so numbered in it); returns their ids. ``bulk``: many per
+    statement (``demo_bulk.register_many``), else one ``register_complaint`` each."""
+    from kefu.complaints.demo_bulk import register_many
     from kefu.complaints.services import HOLDING_CUSTOMER_CODE, register_complaint
     from kefu.customers.models import Customer
 
@@ -436,15 +439,22 @@ def add_complaints(
     calendar = WorkCalendar.load()
     moments = _moments(count, rng, now, calendar, recent_boost=recent_boost)
     ids = []
-    chunk = CHUNK if count < 5000 else BULK_CHUNK
+    chunk = BULK_CHUNK if bulk else CHUNK
     for start in range(0, count, chunk):
+        entries = []
+        for moment in moments[start : start + chunk]:
+            customer = rng.choices(customers, weights=weights)[0]
+            owner = customer.owner if customer.owner_id else None
+            by = owner if owner is not None and rng.random() < 0.7 else users[rng.choice(REPORTERS)]
+            entries.append((by, customer, complaint_fields(customer, rng, moment)))
         with transaction.atomic():
-            for moment in moments[start : start + chunk]:
-                customer = rng.choices(customers, weights=weights)[0]
-                owner = customer.owner if customer.owner_id else None
-                by = owner if owner is not None and rng.random() < 0.7 else users[rng.choice(REPORTERS)]
-                fields = complaint_fields(customer, rng, moment)
-                ids.append(register_complaint(by=by, customer=customer, **fields).pk)
+            if bulk:  # the same rows, many per statement
+                ids += register_many(entries)
+            else:
+                ids += [
+                    register_complaint(by=by, customer=customer, **fields).pk
+                    for by, customer, fields in entries
+                ]
         if progress:
             progress(len(ids))
     return ids
@@ -495,7 +505,7 @@ class Result:
 # Above this many new complaints, ``load`` walks templates and copies them (``spread_in_bulk``).
 BULK_ABOVE = 1000
 BULK_CHUNK = 2000
-TEMPLATES = 300
+TEMPLATES = 150
 
 
 def load(
@@ -535,7 +545,7 @@ def load(
     # A small demo gets a busy last month, so that every work list has something in it.
     boost = 1.0 if bulk else 5.0
     filed = (
-        add_complaints(complaints, rng, users, now=now, progress=progress, recent_boost=boost)
+        add_complaints(complaints, rng, users, now=now, progress=progress, recent_boost=boost, bulk=bulk)
         if complaints
         else []
     )
