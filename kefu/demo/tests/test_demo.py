@@ -170,6 +170,7 @@ def _check_histories(now):
 
 @pytest.mark.django_db
 def test_many_complaints_copy_engine_histories_consistently(client):
+    from kefu.core.models import Notification
     from kefu.flow.models import Inquiry, Reminder
 
     result = demo.load(customers=8, complaints=300, seed=9, now=NOW, bulk=True, templates=40)
@@ -177,17 +178,22 @@ def test_many_complaints_copy_engine_histories_consistently(client):
 
     closed = _check_histories(NOW)
     assert closed >= 150
-    # At most about fifty were walked through the engine: the other closed cases are copies.
+    # The templates' actions went through the engine, which queued notices; the copies' did not.
+    walked = set(Notification.objects.filter(object_type="complaint").values_list("object_id", flat=True))
+    copies = Complaint.objects.filter(closed_at__isnull=False).exclude(number__in=walked)
+    assert copies.count() >= 100 and 0 < len(walked) <= 80
     assert Inquiry.objects.filter(answered_at__isnull=False).exists()
     lateness, late_steps = _open_lateness(NOW)
     assert late_steps <= 0.25 * lateness.open_steps and max(lateness.late_steps, default=0) <= 5
     overdue = lateness.open_steps and late_steps
     assert Reminder.objects.count() >= (1 if overdue else 0)
 
-    # The pages render a copied case with its steps and history.
-    copied = Complaint.objects.filter(status="closed").order_by("-registered_at").first()
+    # The pages render a copied case with its steps, its letter to the customer and its history.
+    copied = copies.filter(status="closed", validity="valid").order_by("-registered_at").first()
+    assert copied.replies.get().recorded_at == copied.closed_at
     client.force_login(get_user_model().objects.get(username="gm"))
     page = client.get(f"/complaints/{copied.number}/")
     assert page.status_code == 200
-    assert copied.number in page.content.decode()
+    html = page.content.decode()
+    assert copied.number in html and "尊敬的客户" in html
     assert client.get("/work/").status_code == 200
