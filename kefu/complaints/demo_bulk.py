@@ -624,4 +624,6 @@ def spread(ids: list[int], rng: random.Random, now: dt.datetime, *, templates: i
             log(f"  {start + len(chunk)} histories copied")
     result = sweep(now)
     if log:
-        log(f"  {len(rest)} histories copied; {len(result.issued)} reminder notices for {result.overdue} overdue")
+        log(
+            f"  {len(rest)} histories copied; {len(result.issued)} reminder notices for {result.overdue} overdue"
+        )
