@@ -139,6 +139,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not shared-cache memory, so that concurrency tests see
     # real locking (threads in one process on :memory: fail instead of waiting).
     _db["TEST"] = {"NAME": str(VAR_DIR / "test_kefu.sqlite3")}
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT: PostgreSQL compiles any statement whose estimated cost passes jit_above_cost, and a
+    # sweep batch or a capped count at 1,000,000 complaints spent 30-40 ms compiling a plan it then
+    # ran once in 40-90 ms. kefu runs short statements; JIT pays off only for long analytic scans.
+    _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # Persistent connections on both databases: opening one costs a PostgreSQL
 # backend start, or on SQLite the PRAGMAs above and a cold page cache, on every
 # request. Tests close connections after each request so the test database can

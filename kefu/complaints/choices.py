@@ -77,3 +77,6 @@ class Step(models.TextChoices):
     SYNTHESIS = "synthesis", _("Synthesis")
     APPROVAL = "approval", _("Approval")
     REPLY = "reply", _("Reply")
+    # Tasks beside the steps (kefu.flow: kind task), after a complaint is found not established.
+    EXPLANATION = "explanation", _("Explanation to the customer")
+    COLLECTION = "collection", _("Collection of the receivable")

@@ -238,3 +238,23 @@ class SendBackIn(ActionIn):
 class ReplyIn(ActionIn):
     letter: Text
     customer_accepts: bool
+
+
+# --- a complaint not established, and the memo ruling (002 篇4 第九条(十一)(十三)) ----------------------
+
+
+class ExplanationIn(ActionIn):
+    """The explanation to the customer of a complaint found not established (001 6.2.8: 非公司原因的
+    则反馈客户处进行说明), by letter or phone; a phone call records who spoke with whom."""
+
+    channel: Literal["letter", "phone"] = Field(description="letter or phone")
+    content: Text = Field(description="the letter, or what was said on the phone")
+    spoke_with: Short = Field("", description="phone: the customer's person spoken with (required)")
+    spoke_by: Short = Field("", description="phone: who of ours spoke (the user by default)")
+
+
+class CollectionIn(ActionIn):
+    """Sales collects the receivable on the normal terms (002 篇4 第九条(十三))."""
+
+    result: Text = Field(description="what was collected or agreed, and when")
+    collected_on: Day | None = None

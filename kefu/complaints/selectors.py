@@ -260,7 +260,7 @@ def _engine(model, *related):
 _ENGINE = {
     "reminders": _engine(Reminder, "department", "step"),
     "inquiries": _engine(Inquiry, "step", "department", "answered_by"),
-    "memos": _engine(Memo, "department", "by"),
+    "memos": _engine(Memo, "department", "by", "ruled_by"),
     "extensions": _engine(Extension, "step", "requested_by", "decided_by"),
     "meetings": _engine(Meeting, "recorded_by"),
 }

@@ -332,21 +332,59 @@ def add_attachment(complaint: Complaint, uploads, *, by, now: dt.datetime | None
 
 
 @transaction.atomic
-def reassign_customer(complaint: Complaint, customer, by) -> Complaint:
+def reassign_customer(complaint: Complaint, customer, by, *, now: dt.datetime | None = None) -> Complaint:
     """Link a complaint to another customer record, e.g. one filed on the web under the holding record.
 
-    The region follows the new customer; deadlines already set are kept.
+    The region follows the new customer, and with it the case deadline of an open case (002 篇4
+    第十条: domestic 15 days, foreign 20, from the registration), unless the customer set one; the
+    history row names both customers and the old and new deadline. The date already promised in
+    the acknowledgement (``answer_by``) stays: the customer was told it.
     """
+    now = now or timezone.now()
     customer = _customer(customer)
     locked = Complaint.objects.select_for_update().select_related("customer").get(pk=complaint.pk)
     old = locked.customer
     if old.pk == customer.pk:
         raise Invalid(_("the complaint already belongs to this customer"), field="customer")
+    flow = registry.get("complaint")
+    before = locked.case_due_at
     locked.customer = customer
     locked.region = customer.region
-    locked.save(update_fields=["customer", "region"])
-    engine.relink(registry.get("complaint"), locked, customer.pk)  # who may see its steps follows (R1.2)
-    audit.record(locked, "reassign_customer", by=by, data={"from": old.code, "to": customer.code})
+    fields = ["customer", "region"]
+    if locked.is_open:
+        moved = engine.recompute_case_deadline(flow, locked)
+        if moved is not None:
+            locked.case_due_at = moved
+            fields.append("case_due_at")
+    locked.save(update_fields=fields)
+    engine.relink(flow, locked, customer.pk)  # who may see its steps follows (R1.2)
+
+    def day(moment):
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    audit.record(
+        locked,
+        "reassign_customer",
+        by=by,
+        note=_("from %(old)s to %(new)s; case deadline %(before)s -> %(after)s")
+        % {
+            "old": f"{old.code} {old.name}",
+            "new": f"{customer.code} {customer.name}",
+            "before": day(before),
+            "after": day(locked.case_due_at),
+        },
+        data={
+            "from": old.code,
+            "to": customer.code,
+            "from_region": old.region,
+            "to_region": customer.region,
+            "case_due_before": timezone.localtime(before).isoformat() if before else None,
+            "case_due_after": timezone.localtime(locked.case_due_at).isoformat()
+            if locked.case_due_at
+            else None,
+        },
+        at=now,
+    )
     return locked
 
 
@@ -585,3 +623,48 @@ def apply_reply(ctx) -> None:
     reply.followup = followup
     reply.save(update_fields=["followup"])
     ctx.followup = followup
+
+
+# --- a complaint not established; memos sending a case back (002 篇4 第九条(十一)(十三)) ---------------
+
+
+def apply_explanation(ctx) -> None:
+    """Sales explains to the customer why the complaint is not established, by letter or phone
+    (001 6.2.8; 002 篇4 第九条(十三)); a phone call records who spoke with whom."""
+    d = ctx.data
+    if d.channel == "phone" and not d.spoke_with:
+        raise Invalid(_("name the customer's person you spoke with"), field="spoke_with")
+    if d.channel == "phone" and not d.spoke_by:
+        d = ctx.data = d.model_copy(update={"spoke_by": ctx.by.get_full_name() or ctx.by.get_username()})
+    ctx.audit_data["explained_to"] = ctx.record.customer.code
+    ctx.audit_note = (
+        _("By phone, %(ours)s with %(theirs)s: %(content)s")
+        % {"ours": d.spoke_by, "theirs": d.spoke_with, "content": d.content}
+        if d.channel == "phone"
+        else _("By letter: %(content)s") % {"content": d.content}
+    )
+
+
+def reopen_steps(complaint: Complaint) -> tuple[str, ...]:
+    """The steps a GM's ruling on a memo may send the complaint back to (002 篇4 第九条(十一)): a
+    complaint found not established goes back to the investigation; a valid one to any step it
+    went through from the investigation on."""
+    from .choices import Step as S
+
+    if complaint.validity != Validity.VALID:
+        return (S.INVESTIGATION,)
+    steps = [S.INVESTIGATION, S.COUNTERMEASURE]
+    if complaint.needs_rd:
+        steps.append(S.RD_OPINION)
+    steps += [S.PROPOSAL, S.SYNTHESIS]
+    if complaint.loss_amount is not None:
+        steps += [S.APPROVAL, S.REPLY]
+    return tuple(steps)
+
+
+def on_reopen(ctx, code: str) -> None:
+    """Sent back to the investigation, the complaint's validity is open again."""
+    from .choices import Step as S
+
+    if code == S.INVESTIGATION:
+        ctx.set(validity=Validity.PENDING)

@@ -149,6 +149,7 @@ STATE_STEP: dict[str, str] = {
 # --- the table ------------------------------------------------------------------------------------
 
 ALL_OPEN = tuple(OPEN_STATES)
+ALL_STATES = tuple(Status.values)  # a memo may be filed after closing too (002 篇4 第九条(十一))
 NOTE = inputs.NOTE
 DEPARTMENTS = tuple((d.value, d.label) for d in DepartmentCode)
 HANDLINGS = tuple((h.value, h.label) for h in CustomerRequest)
@@ -315,7 +316,7 @@ ACTIONS: dict[str, Action] = {
         Action(
             "object",
             gettext_noop("File an objection (签呈)"),
-            ALL_OPEN,
+            ALL_STATES,
             Who("any_member"),
             (Outcome(None),),
             engine.MemoIn,
@@ -332,7 +333,7 @@ ACTIONS: dict[str, Action] = {
             (Outcome(None),),
             engine.ExtensionIn,
             engine.request_extension,
-            "002 篇1 第十一条(三): at most 7 working days in all per step",
+            "002 篇1 第十一条(三): the step's whole time, extensions included, at most 7 working days",
             closes_step=False,
             guard="no_pending_extension",
             inputs=(
@@ -344,7 +345,7 @@ ACTIONS: dict[str, Action] = {
             "approve_extension",
             gettext_noop("Decide on the extension"),
             ALL_OPEN,
-            Who("step_manager"),
+            engine.EXTENSION_APPROVER,
             (Outcome(None),),
             engine.ExtensionDecisionIn,
             engine.decide_extension,
@@ -371,6 +372,86 @@ ACTIONS: dict[str, Action] = {
         ),
     )
 }
+
+# --- tasks beside the steps: the memo's ruling, a complaint not established (h1b) -------------------
+
+STEPS.update(
+    {
+        s.code: s
+        for s in (
+            engine.MEMO_STEP,
+            StepSpec(Step.EXPLANATION, Step.EXPLANATION.label, "2 workdays", D.SALES, action="record_explanation",
+                     task=True, seed="002 篇4 第九条(十三), 001 6.2.8: the customer is told why, by letter or phone"),
+            StepSpec(Step.COLLECTION, Step.COLLECTION.label, "30 days", D.SALES, action="record_collection",
+                     task=True, seed="002 篇4 第九条(十三): 在规定收款期收回应收帐款 (the normal payment terms)"),
+        )
+    }
+)  # fmt: skip
+CHANNELS = (("letter", gettext_lazy("Letter")), ("phone", gettext_lazy("Phone")))
+ACTIONS.update(
+    {
+        a.name: a
+        for a in (
+            Action(
+                "rule_memo",
+                gettext_noop("Rule on the memo (签呈)"),
+                ALL_STATES,
+                engine.MEMO_RULER,
+                (Outcome(None),),
+                engine.MemoRulingIn,
+                engine.rule_memo,
+                "002 篇4 第九条(十一): the GM upholds or overrules; upheld, the case goes back to the step named",
+                closes_step=False,
+                task=engine.MEMO_TASK,
+                inputs=(
+                    inputs.yes_no("upheld", gettext_lazy("Upheld")),
+                    inputs.area("note", gettext_lazy("Ruling")),
+                    Input(
+                        "reopen_at",
+                        "choice",
+                        gettext_lazy("Reopen at step (when upheld)"),
+                        False,
+                        tuple((s.value, s.label) for s in STATE_STEP.values()),
+                    ),
+                ),
+            ),  # fmt: skip
+            Action(
+                "record_explanation",
+                gettext_noop("Record the explanation to the customer"),
+                (S.NOT_ESTABLISHED,),
+                Who("department", D.SALES),
+                (Outcome(None),),
+                schemas.ExplanationIn,
+                services.apply_explanation,
+                "002 篇4 第九条(十三), 001 6.2.8: not established: explained to the customer by letter or phone",
+                task=Step.EXPLANATION,
+                inputs=(
+                    Input("channel", "choice", gettext_lazy("By"), choices=CHANNELS),
+                    inputs.area("content", gettext_lazy("Letter, or what was said")),
+                    inputs.text("spoke_with", gettext_lazy("Phone: spoke with (customer)"), required=False),
+                    inputs.text("spoke_by", gettext_lazy("Phone: spoken by (ours)"), required=False),
+                    NOTE,
+                ),
+            ),
+            Action(
+                "record_collection",
+                gettext_noop("Record the collection of the receivable"),
+                (S.NOT_ESTABLISHED,),
+                Who("department", D.SALES),
+                (Outcome(None),),
+                schemas.CollectionIn,
+                None,
+                "002 篇4 第九条(十三): not established: sales collects the receivable on the normal terms",
+                task=Step.COLLECTION,
+                inputs=(
+                    inputs.area("result", gettext_lazy("Collected / agreed")),
+                    Input("collected_on", "date", gettext_lazy("Collected on"), required=False),
+                    NOTE,
+                ),
+            ),
+        )
+    }
+)
 
 # name -> guard; the texts are lazy so that each reader (a page, the API, the English docs) gets its own language.
 GUARDS = {
@@ -456,6 +537,9 @@ FLOW = Flow(
     panel_template="complaints/_partials/replies.html",
     panel_extra=panel_extra,
     api_path="/complaints",
+    state_tasks={S.NOT_ESTABLISHED: (Step.EXPLANATION, Step.COLLECTION)},
+    reopen_steps=services.reopen_steps,
+    on_reopen=services.on_reopen,
     doc=lambda: _doc(),
     seed="002 篇4 第九条",
 )

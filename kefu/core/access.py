@@ -57,6 +57,9 @@ def is_admin(user) -> bool:
     return getattr(user, "is_superuser", False) or Role.ADMIN in roles(user)
 
 
+EXECUTIVE_ROLES = (Role.GM, Role.DEPUTY_GM, Role.MANAGEMENT_REP, Role.ADMIN)
+
+
 def is_executive(user) -> bool:
     """GM, deputy GM, management rep or admin: sees the whole company."""
     return is_admin(user) or has_role(user, Role.GM, Role.DEPUTY_GM, Role.MANAGEMENT_REP)
@@ -68,6 +71,12 @@ def is_sales_only(user) -> bool:
     if not pairs or is_executive(user):
         return False
     return all(dept == DepartmentCode.SALES and role == Role.CLERK for dept, role in pairs)
+
+
+def limiting_membership(code: str, role: str) -> bool:
+    """A membership whose holder may see only some customers (a sales clerk's, R1.2): the holder of
+    any other membership sees them all."""
+    return code == DepartmentCode.SALES and role == Role.CLERK
 
 
 def is_manager_of(user, code: str) -> bool:

@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kefu.core import access as core_access
-from kefu.core import audit
+from kefu.core import audit, config, outbox
+from kefu.core.choices import DepartmentCode
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import access
@@ -308,8 +309,50 @@ def grant_access(customer: Customer, user, *, by, reason: str) -> CustomerGrant:
     if CustomerGrant.objects.filter(customer=customer, user=user).exists():
         raise Conflict(_("%(user)s already has access") % {"user": user.get_username()}, field="user")
     grant = CustomerGrant.objects.create(customer=customer, user=user, granted_by=by, reason=reason[:200])
-    audit.record(customer, "grant_access", by=by, note=reason, data={"user": user.get_username()})
+    notes = _grant_notices(customer, user, by=by, reason=reason)
+    audit.record(
+        customer,
+        "grant_access",
+        by=by,
+        note=reason,
+        data={"user": user.get_username(), "notified": [n.to for n in notes]},
+    )
     return grant
+
+
+def _grant_notices(customer: Customer, user, *, by, reason: str) -> list:
+    """002 篇10 三: a grant of access to a customer file is made known to the sales manager and the
+    operations manager (the setting ``customers.grant_notify_roles``): one outbox mail each."""
+    roles = access.role_list(config.get("customers.grant_notify_roles"))
+    if not roles:
+        return []
+    codes = {d for d, _role in roles if d} if all(d for d, _role in roles) else set(DepartmentCode.values)
+    members = [
+        m
+        for m in outbox.members(codes, roles={role for _d, role in roles})
+        if any(role == m.role and d in ("", m.department.code) for d, role in roles)
+    ]
+    return outbox.save(
+        outbox.build(
+            kind="customer_grant",
+            subject=_("[%(code)s] Access granted to %(user)s") % {"code": customer.code, "user": _name(user)},
+            body=_("%(by)s granted %(user)s access to the customer %(code)s %(name)s.\nReason: %(reason)s")
+            % {
+                "by": _name(by),
+                "user": _name(user),
+                "code": customer.code,
+                "name": customer.name,
+                "reason": reason,
+            },
+            memberships=members,
+            obj_type="customer",
+            obj_id=customer.code,
+        )
+    )
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
 
 
 @transaction.atomic

@@ -13,13 +13,39 @@ from collections.abc import Callable
 _visible_customers: Callable | None = None
 _may_see_customer: Callable | None = None
 _log_refusal: Callable | None = None
+_reader_test: Callable | None = None
 
 
-def register(*, visible_customers: Callable, may_see_customer: Callable, log_refusal: Callable) -> None:
+def register(
+    *,
+    visible_customers: Callable,
+    may_see_customer: Callable,
+    log_refusal: Callable,
+    reader_test: Callable | None = None,
+) -> None:
     """``visible_customers(user)``: a queryset of the customers ``user`` may see, or None for all;
-    ``may_see_customer(user, customer_id)``; ``log_refusal(user, customer_id, detail)``."""
-    global _visible_customers, _may_see_customer, _log_refusal
+    ``may_see_customer(user, customer_id)``; ``log_refusal(user, customer_id, detail)``;
+    ``reader_test(user_ids, customer_ids)``: a function ``may(user_id, customer_id)`` for these
+    people and customers, read at once (who gets a mail about a record)."""
+    global _visible_customers, _may_see_customer, _log_refusal, _reader_test
     _visible_customers, _may_see_customer, _log_refusal = visible_customers, may_see_customer, log_refusal
+    _reader_test = reader_test
+
+
+def _everyone(user_id, customer_id) -> bool:
+    return True
+
+
+def reader_test(user_ids, customer_ids) -> Callable[[int, int | None], bool]:
+    """``may(user_id, customer_id)``: whether that person may see that customer, for the people and
+    customers given (a record without a customer: everyone). Only the people who may see only some
+    customers are looked up; pass the others' ids or not, the answer for them is yes."""
+    user_ids = {u for u in user_ids if u is not None}
+    customer_ids = {c for c in customer_ids if c is not None}
+    if _reader_test is None or not user_ids or not customer_ids:
+        return _everyone
+    test = _reader_test(user_ids, customer_ids)
+    return lambda user_id, customer_id: customer_id is None or test(user_id, customer_id)
 
 
 def visible_customers(user):

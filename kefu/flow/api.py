@@ -62,7 +62,7 @@ def step_out(s, now, calendar) -> dict:
 def steps_out(steps) -> list[dict]:
     now = timezone.now()
     cal = WorkCalendar.cached()
-    return [step_out(s, now, cal) for s in steps if s.kind == Kind.STEP]
+    return [step_out(s, now, cal) for s in steps if s.kind != Kind.CASE]
 
 
 def case_out(steps) -> dict | None:

@@ -204,7 +204,8 @@ ESCALATION_KEYS = (None, "escalation.manager_after_workdays", "escalation.gm_aft
 def escalation_thresholds(due_at: dt.datetime, settings: dict, calendar: WorkCalendar) -> list[dt.datetime]:
     """When each reminder level becomes due: level 0 when the step is overdue, level 1 (manager)
     and level 2 (GM) once it is still overdue after 1 and 2 more working days (R5.3), whatever
-    the step's own unit."""
+    the step's own unit. The sweep also waits a working day after the level below went out
+    (``sweep.escalation_since``), which a sweep that runs every few minutes always has."""
     out = [due_at]
     for key in ESCALATION_KEYS[1:]:
         out.append(end_of_day(calendar.add_workdays(local_date(due_at), int(settings[key]))))

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from kefu.core import access as core_access
@@ -34,8 +35,8 @@ from kefu.core.models import Department
 from kefu.core.workcalendar import WorkCalendar
 
 from . import access, clocks, registry
-from .models import CASE_CODE, Extension, Inquiry, Kind, Meeting, Memo, Step
-from .spec import Action, Flow, Situation, StepSpec
+from .models import CASE_CODE, Extension, Inquiry, Kind, Meeting, Memo, Ruling, Step
+from .spec import Action, Flow, Situation, StepSpec, Who
 from .validation import validate
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
@@ -66,6 +67,15 @@ def open_step(steps: list[Step]) -> Step | None:
     return max(candidates, key=lambda s: (s.started_at, s.pk or 0), default=None)
 
 
+def open_tasks(steps: list[Step]) -> dict[str, list[Step]]:
+    """The open tasks (``kind = task``) by code, oldest first: open beside the step or after closing."""
+    tasks: dict[str, list[Step]] = {}
+    for s in sorted(steps, key=lambda s: (s.started_at, s.pk or 0)):
+        if s.done_at is None and s.kind == Kind.TASK:
+            tasks.setdefault(s.code, []).append(s)
+    return tasks
+
+
 def situation(flow: Flow, record, steps: list[Step], settings: dict | None = None) -> Situation:
     step = open_step(steps) if flow.is_open(record) else None
     return Situation(
@@ -74,6 +84,7 @@ def situation(flow: Flow, record, steps: list[Step], settings: dict | None = Non
         step=step,
         settings=settings if settings is not None else config.snapshot(),
         pending_extension=bool(step is not None and getattr(step, "pending", False)),
+        tasks=open_tasks(steps),
     )
 
 
@@ -153,7 +164,7 @@ def new_step(
         record_id=record.pk,
         record_key=flow.key(record),
         customer_id=_customer_id(flow, record),
-        kind=Kind.STEP,
+        kind=Kind.TASK if spec.task else Kind.STEP,
         code=code,
         department=department,
         role=role,
@@ -252,6 +263,8 @@ class Ctx:
     changed: set = field(default_factory=set)
     audit_data: dict = field(default_factory=dict)
     pending_after: bool | None = None
+    task: Step | None = None  # the task this action completes (``Action.task``)
+    audit_note: str = ""  # the history row's text, when ``apply`` words it (else the body's note)
 
     @property
     def settings(self) -> dict:
@@ -259,7 +272,8 @@ class Ctx:
 
     @property
     def step(self) -> Step | None:
-        return self.sit.step
+        """The row the action works on: its task, else the record's open workflow step."""
+        return self.task if self.task is not None else self.sit.step
 
     @property
     def key(self) -> str:
@@ -280,6 +294,7 @@ class Ctx:
         self, kind: str, subject: str, body: str, *, departments=(), min_role=None, roles=(), users=()
     ):
         members = outbox.members(departments, min_role=min_role, roles=roles) if departments else []
+        users, members = readers(self.flow, self.record, users, members)
         self.notes += outbox.build(
             kind=kind,
             subject=f"[{self.key}] {subject}",
@@ -351,9 +366,10 @@ def _perform(flow: Flow, pk: int, action: str, *, by, data, now) -> Result:
     steps = list(steps_query(flow, pk))
     sit = situation(flow, record, steps)
     flow.require(action, by, sit)
-    if spec.closes_step and sit.step is None:
+    task = sit.tasks[spec.task][0] if spec.task and spec.closes_step else None
+    if spec.closes_step and task is None and sit.step is None:
         raise Conflict(_("the case has no open step"), allowed=[])
-    ctx = Ctx(flow, record, spec, by, validate(spec.body, data), now, sit, steps, record.status)
+    ctx = Ctx(flow, record, spec, by, validate(spec.body, data), now, sit, steps, record.status, task=task)
     if spec.apply is not None:
         spec.apply(ctx)
     outcome = spec.outcome(ctx.data, record)
@@ -366,6 +382,8 @@ def _perform(flow: Flow, pk: int, action: str, *, by, data, now) -> Result:
         ctx.set(status=outcome.to)
         if outcome.to in flow.closed_states:
             _close_case(ctx)
+        for code in flow.state_tasks.get(outcome.to, ()):
+            open_task(ctx, code)
     if ctx.changed:
         record.save(update_fields=sorted(ctx.changed))
     event = _audit(ctx)
@@ -410,15 +428,19 @@ def _close_step(ctx: Ctx) -> None:
     step.save(update_fields=["done_at", "done_by", "data"])
 
 
-def _open_step(ctx: Ctx, code: str) -> Step:
+def _open_step(ctx: Ctx, code: str, *, data: dict | None = None, notify: bool = True) -> Step:
+    spec = ctx.flow.steps[code]
     step = new_step(
         ctx.flow, code, ctx.record, now=ctx.now, settings=ctx.settings, calendar=ctx.cal(), ctx=ctx,
-        assignee=ctx.next_assignee,
+        assignee=None if spec.task else ctx.next_assignee,
     )  # fmt: skip
+    if data:
+        step.data = {**(step.data or {}), **data}
     step.save()
     step.pending = False
     ctx.steps.append(step)
-    spec = ctx.flow.steps[code]
+    if not notify:
+        return step
     body = _("%(title)s\n\nStep: %(step)s, due %(due)s.") % {
         "title": str(ctx.record),
         "step": spec.label,
@@ -431,6 +453,7 @@ def _open_step(ctx: Ctx, code: str) -> Step:
     members = eligible(outbox.members([step.department.code]), step.department.code, step.role)
     if step.co_department_id:
         members += outbox.members([step.co_department.code], min_role=Role.CLERK)
+    _users, members = readers(ctx.flow, ctx.record, (), members)
     ctx.notes += outbox.build(
         kind=spec.notice,
         subject=f"[{ctx.key}] {subject}",
@@ -441,6 +464,70 @@ def _open_step(ctx: Ctx, code: str) -> Step:
         now=ctx.now,
     )
     return step
+
+
+def open_task(ctx: Ctx, code: str, *, data: dict | None = None, notify: bool = True) -> Step:
+    """Open the task ``code`` (a ``StepSpec`` with ``task=True``) beside the record's workflow step,
+    or after it closed; its department is told as for a step."""
+    assert ctx.flow.steps[code].task, code
+    return _open_step(ctx, code, data=data, notify=notify)
+
+
+def _cancel(ctx: Ctx, step: Step, why: str) -> None:
+    """Close a row that will not be done (a step the record left when it was sent back)."""
+    step.done_at = ctx.now
+    step.done_by = ctx.by
+    step.data = {**(step.data or {}), "cancelled": why}
+    step.save(update_fields=["done_at", "done_by", "data"])
+
+
+def reopen(ctx: Ctx, code: str, *, why: str) -> Step:
+    """Send the record back to the step ``code`` (an upheld memo, 002 篇4 第九条(十一)): the state in
+    which ``code`` is open, a new step with a new deadline; the step open now (if the record is
+    open) and the tasks of the state it leaves are cancelled; a closed record opens again (its
+    case deadline row stays as it was: the reopened work runs on its steps' deadlines)."""
+    flow, record = ctx.flow, ctx.record
+    allowed = flow.reopenable(record)
+    if code not in allowed:
+        raise Invalid(
+            _("cannot reopen at %(step)r; one of %(steps)s")
+            % {"step": code, "steps": ", ".join(allowed) or _("none")},
+            field="reopen_at",
+        )
+    current = open_step(ctx.steps) if flow.is_open(record) else None
+    if current is not None:
+        _cancel(ctx, current, why)
+    leaving = flow.state_tasks.get(record.status, ())
+    for task in [s for s in ctx.steps if s.kind == Kind.TASK and s.done_at is None and s.code in leaving]:
+        _cancel(ctx, task, why)
+    if not flow.is_open(record):
+        ctx.set(closed_at=None)
+    ctx.set(status=flow.state_of_step(code))
+    if flow.on_reopen is not None:
+        flow.on_reopen(ctx, code)
+    ctx.new_step = _open_step(ctx, code)
+    ctx.set(due_at=ctx.new_step.due_at)
+    return ctx.new_step
+
+
+def readers(flow: Flow, record, users, memberships) -> tuple[list, list]:
+    """Of these recipients, those who may see the record's customer (R1.2, 002 篇10): a sales
+    clerk gets no mail about another clerk's customer. Reads nothing when no recipient is one
+    who sees only some customers."""
+    customer_id = _customer_id(flow, record)
+    users, memberships = list(users), list(memberships)
+    if customer_id is None:
+        return users, memberships
+    candidates = [u.pk for u in users] + [
+        m.user_id for m in memberships if core_access.limiting_membership(m.department.code, m.role)
+    ]
+    if not candidates:
+        return users, memberships
+    may = access.reader_test(candidates, [customer_id])
+    return (
+        [u for u in users if may(u.pk, customer_id)],
+        [m for m in memberships if may(m.user_id, customer_id)],
+    )
 
 
 def eligible(memberships, department: str, role: str) -> list:
@@ -464,7 +551,11 @@ def _close_case(ctx: Ctx) -> None:
             step.done_at = ctx.now
             step.done_by = ctx.by
             step.save(update_fields=["done_at", "done_by"])
-    late = [s for s in ctx.steps if s.done_at is not None and s.done_at > s.due_at and s.pk is not None]
+    late = [
+        s
+        for s in ctx.steps
+        if s.done_at is not None and s.done_at > s.due_at and s.pk is not None and not _cancelled(s)
+    ]
     if not late:
         return
     asked = set(Inquiry.objects.filter(step__in=late).values_list("step_id", flat=True))
@@ -497,6 +588,10 @@ def _close_case(ctx: Ctx) -> None:
         )
 
 
+def _cancelled(step: Step) -> bool:
+    return bool((step.data or {}).get("cancelled"))
+
+
 def step_label(flow: Flow, step) -> str:
     """A step's name in the reader's language; the case deadline is "Case deadline"."""
     if step.kind == Kind.CASE:
@@ -511,6 +606,8 @@ def step_label(flow: Flow, step) -> str:
 def _audit(ctx: Ctx):
     data = ctx.data.model_dump(mode="json")
     note = data.pop("note", "") or data.get("memo", "") or data.get("reason", "")
+    if ctx.audit_note:
+        note = ctx.audit_note + (f"\n{note}" if note else "")
     if ctx.new_step is not None:
         data["next_step"] = {
             "step": ctx.new_step.code,
@@ -565,11 +662,39 @@ class MeetingIn(BaseModel):
         return "、".join(str(v) for v in value) if isinstance(value, list) else value
 
 
+MEMO_TASK = "memo_ruling"
+# The GM's task of ruling on a memo; each flow that takes memos lists it among its steps.
+MEMO_STEP = StepSpec(
+    MEMO_TASK,
+    gettext_lazy("Ruling on a memo (签呈)"),
+    "3 workdays",
+    "gm_office",
+    role=Role.GM,
+    action="rule_memo",
+    task=True,
+    notice="memo",
+    seed="002 篇4 第九条(十一): a department's memo goes up to the GM, who rules on it",
+)
+MEMO_RULER = Who("department", "gm_office", min_role=Role.GM)
+
+
+class MemoRulingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    memo: Annotated[int | None, Field(description="the memo ruled on; the oldest waiting by default")] = None
+    upheld: bool
+    note: Text
+    reopen_at: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=32), Field(description="a step code")
+    ] = ""
+
+
 def file_memo(ctx: Ctx) -> None:
-    """签呈 (002 篇4 第九条(十一), R4.3): recorded on the case, sent to the GM."""
+    """签呈 (002 篇4 第九条(十一), R4.3): recorded on the case, while it is open or after it closed;
+    the GM gets it as a task to rule on (``rule_memo``)."""
     depts = core_access.departments(ctx.by)
     dept = min((org.department(code) for code in depts), key=lambda d: d.pk)
-    ctx.created = Memo.objects.create(
+    task = open_task(ctx, MEMO_TASK, notify=False) if MEMO_TASK in ctx.flow.steps else None
+    memo = Memo.objects.create(
         record_type=ctx.flow.name,
         record_id=ctx.record.pk,
         department=dept,
@@ -577,27 +702,149 @@ def file_memo(ctx: Ctx) -> None:
         text=ctx.data.memo,
         by=ctx.by,
         at=ctx.now,
+        task=task,
     )
+    body = ctx.data.memo
+    if task is not None:
+        task.data = {"memo": memo.pk}
+        task.save(update_fields=["data"])
+        due = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")
+        body = _("%(memo)s\n\nTo rule on by %(due)s.") % {"memo": ctx.data.memo, "due": due}
+    ctx.created = memo
+    ctx.audit_data["memo_id"] = memo.pk
     ctx.notify(
         "memo",
         _("Memo (签呈) from %(dept)s") % {"dept": dept.name},
-        ctx.data.memo,
+        body,
         departments=["gm_office"],
         roles=[Role.GM],
     )
 
 
+def rule_memo(ctx: Ctx) -> None:
+    """The GM rules on a memo: upheld or overruled, with a note (002 篇4 第九条(十一)). An upheld memo
+    sends the record back to the step the GM names (``reopen_at``; a closed record must be sent
+    back somewhere, an open one may go on where it is); the memo's filer is told."""
+    d = ctx.data
+    memos = Memo.objects.select_for_update().filter(
+        record_type=ctx.flow.name, record_id=ctx.record.pk, ruled_at__isnull=True
+    )
+    if d.memo is not None:
+        memos = memos.filter(pk=d.memo)
+    memo = memos.select_related("by", "department").order_by("at", "id").first()
+    if memo is None:
+        raise Invalid(_("no memo of this record waits for a ruling with this number"), field="memo")
+    if not d.upheld and d.reopen_at:
+        raise Invalid(_("only an upheld memo reopens the case"), field="reopen_at")
+    if d.upheld and not d.reopen_at and not ctx.flow.is_open(ctx.record) and ctx.flow.reopenable(ctx.record):
+        raise Invalid(
+            _("name the step the closed case goes back to: one of %(steps)s")
+            % {"steps": ", ".join(ctx.flow.reopenable(ctx.record))},
+            field="reopen_at",
+        )
+    memo.ruling = Ruling.UPHELD if d.upheld else Ruling.OVERRULED
+    memo.ruling_note = d.note
+    memo.ruled_by = ctx.by
+    memo.ruled_at = ctx.now
+    memo.reopen_at = d.reopen_at
+    memo.save(update_fields=["ruling", "ruling_note", "ruled_by", "ruled_at", "reopen_at"])
+    task = next((s for s in ctx.steps if s.pk == memo.task_id), None)
+    if task is not None and task.done_at is None:
+        task.done_at = ctx.now
+        task.done_by = ctx.by
+        task.data = {**(task.data or {}), "ruling": memo.ruling, "note": d.note, "reopen_at": d.reopen_at}
+        task.save(update_fields=["done_at", "done_by", "data"])
+    if d.upheld and d.reopen_at:
+        reopen(ctx, d.reopen_at, why=_("memo %(pk)s upheld") % {"pk": memo.pk})
+    ctx.created = memo
+    ctx.audit_data.update(
+        {"memo": memo.pk, "memo_text": memo.text, "memo_department": memo.department.code,
+         "ruling": memo.ruling, "reopen_at": d.reopen_at}
+    )  # fmt: skip
+    label = ctx.flow.steps[d.reopen_at].label if d.reopen_at else ""
+    ctx.notify(
+        "memo_ruling",
+        (_("Memo upheld") if d.upheld else _("Memo overruled"))
+        + (_(": the case goes back to %(step)s") % {"step": label} if label else ""),
+        d.note,
+        users=[memo.by],
+        departments=[memo.department.code],
+        min_role=Role.MANAGER,
+    )
+
+
+def extension_room(step: Step, settings: dict) -> tuple[int, int]:
+    """(the cap on the step's whole time, extensions included; what is left of it), in the step's
+    unit (002 篇1 第十一条(三): 最多不超过七个工作日): ``extension.max_workdays`` for a day clock,
+    ``extension.max_hours`` for an hour clock."""
+    hourly = step.unit in (clocks.HOURS, clocks.WORK_HOURS)
+    cap = int(settings["extension.max_hours" if hourly else "extension.max_workdays"])
+    return cap, max(cap - step.allowed - step.extended, 0)
+
+
 def _extension_cap(ctx: Ctx, amount: int) -> None:
     step = ctx.step
-    hourly = step.unit in (clocks.HOURS, clocks.WORK_HOURS)
-    cap = int(ctx.settings["extension.max_hours" if hourly else "extension.max_workdays"])
-    if step.extended + amount > cap:
+    cap, left = extension_room(step, ctx.settings)
+    if amount > left:
+        hourly = step.unit in (clocks.HOURS, clocks.WORK_HOURS)
         message = (
-            _("at most %(cap)d hours of extension in all per step; %(used)d already granted")
+            _(
+                "at most %(cap)d hours in all for this step, extensions included "
+                "(%(allowed)d allowed, %(used)d extended): at most %(left)d more"
+            )
             if hourly
-            else _("at most %(cap)d working days of extension in all per step; %(used)d already granted")
+            else _(
+                "at most %(cap)d working days in all for this step, extensions included "
+                "(%(allowed)d allowed, %(used)d extended): at most %(left)d more"
+            )
         )
-        raise Invalid(message % {"cap": cap, "used": step.extended}, field="days")
+        raise Invalid(
+            message % {"cap": cap, "allowed": step.allowed, "used": step.extended, "left": left},
+            field="days",
+            cap=cap,
+            left=left,
+        )
+
+
+def _approver_level(settings: dict) -> str:
+    level = str(settings.get("extension.approver_role") or Role.MANAGER)
+    return level if level in (Role.MANAGER, Role.DEPUTY_GM, Role.GM) else Role.MANAGER
+
+
+def may_approve_extension(user, record, sit: Situation) -> bool:
+    """The setting ``extension.approver_role`` (002 篇1 第十一条(三): 经各级主管领导批准): ``manager``,
+    a manager of the step's department or an executive; ``deputy_gm`` or ``gm``, that role or above."""
+    level = _approver_level(sit.settings)
+    if level == Role.MANAGER:
+        if core_access.is_executive(user) and core_access.rank(user) > 0:
+            return True
+        return any(core_access.in_department(user, code, min_role=Role.MANAGER) for code in sit.owners())
+    return core_access.rank(user) >= ROLE_RANK[level]
+
+
+def _approver_text(record, sit: Situation | None) -> str:
+    if sit is None:  # the docs: the setting's default
+        return _(
+            "manager of the current step's department, or an executive (setting extension.approver_role)"
+        )
+    level = _approver_level(sit.settings)
+    if level == Role.MANAGER:
+        return _("manager of the current step's department, or an executive")
+    return _("%(role)s or above") % {"role": Role(level).label}
+
+
+def _approver_reason(user, record, sit: Situation) -> str:
+    level = _approver_level(sit.settings)
+    roles = [role for _dept, role in core_access.memberships(user)]
+    top = max(roles, key=lambda r: ROLE_RANK[r])
+    needed = Role.MANAGER if level == Role.MANAGER else level
+    return _("your highest role is %(role)s; an extension needs %(needed)s or above") % {
+        "role": Role(top).label,
+        "needed": Role(needed).label,
+    }
+
+
+EXTENSION_APPROVER = Who("custom", test=may_approve_extension, text=_approver_text, reason=_approver_reason)
 
 
 def request_extension(ctx: Ctx) -> None:
@@ -709,6 +956,29 @@ def answer_inquiry(pk: int, *, by, reason: str, now: dt.datetime | None = None) 
 
 
 # --- records that move between customers ----------------------------------------------------------
+
+
+def recompute_case_deadline(flow: Flow, record, *, settings: dict | None = None, calendar=None):
+    """The record's open case deadline again from its clock, after what decides its variant changed
+    (a complaint re-linked to a foreign customer: 20 days instead of 15), counted from the same
+    start; a deadline the customer set stays. Returns the new deadline, or None when the record
+    has no open case deadline. Call it in the transaction that changes the record."""
+    if flow.case is None:
+        return None
+    case = (
+        Step.objects.select_for_update()
+        .filter(record_type=flow.name, record_id=record.pk, kind=Kind.CASE, done_at__isnull=True)
+        .first()
+    )
+    if case is None:
+        return None
+    settings = settings if settings is not None else config.snapshot()
+    calendar = calendar or WorkCalendar.cached()
+    duration = case_duration(flow, record, settings)
+    case.due_at = case_due(flow, record, case.started_at, settings, calendar)
+    case.unit, case.allowed = duration.unit, duration.amount
+    case.save(update_fields=["due_at", "unit", "allowed"])
+    return case.due_at
 
 
 def relink(flow: Flow, record, customer_id: int | None) -> int:

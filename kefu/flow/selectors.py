@@ -20,7 +20,7 @@ from kefu.core.errors import Malformed
 from kefu.core.filters import parse_bool
 
 from . import access, registry
-from .models import Extension, Inquiry, Kind, Meeting, Memo, Reminder, ReminderLevel, Step
+from .models import WORK_KINDS, Extension, Inquiry, Meeting, Memo, Reminder, ReminderLevel, Step
 
 SORTS = ("urgent", "newest")
 
@@ -88,13 +88,13 @@ class WorkFilters:
 
 
 def work(user, filters: WorkFilters | None = None, *, now: dt.datetime | None = None) -> QuerySet:
-    """Open workflow steps for ``user``: their departments' (or only those waiting for them),
+    """Open workflow steps and tasks for ``user``: their departments' (or only those waiting for them),
     on records whose customer they may see, most urgent or newest first."""
     filters = filters or WorkFilters()
     if not core_access.memberships(user):
         return Step.objects.none()
     q = mine_q(user) if filters.scope == "mine" else departments_q(user)
-    qs = Step.objects.filter(q, done_at__isnull=True, kind=Kind.STEP)
+    qs = Step.objects.filter(q, done_at__isnull=True, kind__in=WORK_KINDS)
     if filters.record_type:
         qs = qs.filter(record_type=filters.record_type)
     if filters.late:
@@ -142,7 +142,7 @@ def badge_counts(user, now: dt.datetime | None = None) -> dict[str, int]:
     if not core_access.memberships(user):
         return {"waiting": 0, "late": 0, "inquiries": 0, "total": 0}
     now = now or timezone.now()
-    steps = _scoped(Step.objects.filter(mine_q(user), done_at__isnull=True, kind=Kind.STEP), user)
+    steps = _scoped(Step.objects.filter(mine_q(user), done_at__isnull=True, kind__in=WORK_KINDS), user)
     waiting = steps.count()
     late = steps.filter(due_at__lt=now).count() if waiting else 0
     inquiries = _scoped(
@@ -247,7 +247,7 @@ def case_records(record_type: str, record_id: int) -> CaseRecords:
     return CaseRecords(
         reminders=list(Reminder.objects.filter(**where).select_related("department", "step")),
         inquiries=list(Inquiry.objects.filter(**where).select_related("step", "department", "answered_by")),
-        memos=list(Memo.objects.filter(**where).select_related("department", "by")),
+        memos=list(Memo.objects.filter(**where).select_related("department", "by", "ruled_by")),
         extensions=list(
             Extension.objects.filter(**where).select_related("step", "requested_by", "decided_by")
         ),

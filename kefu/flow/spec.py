@@ -103,6 +103,10 @@ class StepSpec:
     notice: str = "step_opened"  # the outbox kind of the mail sent when the step opens
     notice_subject: Promise | str = ""  # its subject, the step's label by default
     seed: str = ""
+    # A task (``kind = task``): opened beside the workflow step or after closing (a memo's ruling,
+    # the explanation to the customer of a complaint found not established); it never is "the
+    # open step" of the record, and its own ``Action.task`` completes it.
+    task: bool = False
 
     def setting_key(self, flow: str, variant: str = "") -> str:
         return f"due.{flow}.{self.code}" + (f".{variant}" if variant else "")
@@ -163,6 +167,9 @@ class Action:
     guard: str = ""
     inputs: tuple[Input, ...] = ()
     fields_doc: tuple[str, ...] = ()  # the body fields as the docs print them; from the body by default
+    # The task (a ``StepSpec`` with ``task=True``) this action completes: it fits only while such a
+    # task is open, and with ``closes_step`` the engine closes that task instead of the workflow step.
+    task: str = ""
 
     def outcome(self, data: BaseModel, record) -> Outcome:
         for out in self.outcomes:
@@ -209,6 +216,7 @@ class Situation:
     step: object | None  # the open Step row
     settings: dict
     pending_extension: bool = False
+    tasks: dict = field(default_factory=dict)  # code -> the open task rows of that code, oldest first
 
     def owners(self) -> set[str]:
         """The departments that own the open step."""
@@ -260,6 +268,13 @@ class Flow:
     documented: bool = True  # printed into docs/workflow.md (not the tests' sample record type)
     doc: Callable | None = None  # () -> more lines for docs/workflow.md (an authority matrix ...)
     seed: str = ""
+    # Entering a state opens these tasks (a complaint found not established: the explanation to the
+    # customer and the collection of the receivable, 002 篇4 第九条(十三)).
+    state_tasks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # record -> the steps a ruling on a memo may send the record back to (``state_step`` names their
+    # states); ``on_reopen(ctx, code)`` changes the record besides its state (validity ...).
+    reopen_steps: Callable | None = None
+    on_reopen: Callable | None = None
 
     # -- reading the table --
 
@@ -296,6 +311,16 @@ class Flow:
         """Actions that fit a state, whoever asks."""
         return [a.name for a in self.actions.values() if status in a.from_states]
 
+    def state_of_step(self, code: str) -> str | None:
+        """The state in which ``code`` is the open step (``state_step`` read backwards)."""
+        return next((state for state, step in self.state_step.items() if step == code), None)
+
+    def reopenable(self, record) -> tuple[str, ...]:
+        """The steps a ruling on a memo may send ``record`` back to."""
+        if self.reopen_steps is None:
+            return ()
+        return tuple(c for c in self.reopen_steps(record) if self.state_of_step(c) is not None)
+
     def is_open(self, record) -> bool:
         return record.status not in self.closed_states
 
@@ -325,6 +350,8 @@ class Flow:
     def fits(self, action: Action, sit: Situation) -> bool:
         if sit.record.status not in action.from_states:
             return False
+        if action.task and not sit.tasks.get(action.task):
+            return False
         if action.guard:
             return bool(self.guards[action.guard].check(sit.record, sit))
         return True
@@ -348,6 +375,18 @@ class Flow:
                 },
                 allowed=allowed,
                 status=record.status,
+            )
+        if action.task and not sit.tasks.get(action.task):
+            allowed = [a for a in self.state_actions(record.status) if self.fits(self.actions[a], sit)]
+            spec = self.steps.get(action.task)
+            raise Conflict(
+                _("%(action)s: there is no open task %(task)s; allowed now: %(allowed)s")
+                % {
+                    "action": self.label_of(name),
+                    "task": str(spec.label) if spec is not None else action.task,
+                    "allowed": self.labels(allowed) or _("none (the case is closed)"),
+                },
+                allowed=allowed,
             )
         if action.guard:
             guard = self.guards[action.guard]

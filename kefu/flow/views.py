@@ -62,7 +62,7 @@ def panel_context(
         s.clock = clocks.read(s.due_at, s.done_at, now, s.unit, cal)
         s.current = sit.step is not None and s.pk == sit.step.pk
         s.label = engine.step_label(flow, s)
-        if s.kind == Kind.STEP:
+        if s.kind != Kind.CASE:
             timeline.append(s)
     case_row = next((s for s in steps if s.kind == Kind.CASE), None)
     records = records_of(flow, record) if records is None else records
@@ -72,6 +72,9 @@ def panel_context(
         i.label = engine.step_label(flow, i.step)
     for r in records.reminders:
         r.label = engine.step_label(flow, r.step)
+    for m in records.memos:
+        spec = flow.steps.get(m.reopen_at) if m.reopen_at else None
+        m.reopen_label = str(spec.label) if spec is not None else m.reopen_at
     errors = {}
     if error is not None and error.field:
         errors = {e["field"]: e["message"] for e in error.extra.get("errors", [])} or {

@@ -136,3 +136,72 @@ def test_a_refusal_says_what_stops_this_user(org, user, state, action, why):
     with pytest.raises(Forbidden) as refused:
         take_action(c.number, action, by=org[user], payload={})
     assert refused.value.detail.endswith(why)
+
+
+# --- 002 篇10: a sales clerk's work list, badge and mails hold only their customers (issue 13) ---------
+
+
+def test_a_sales_clerks_work_list_badge_and_mails_hold_only_their_customers(api, page, org):
+    import datetime as dt
+
+    from kefu.core.models import Notification
+    from kefu.customers.services import grant_access
+    from kefu.flow import selectors
+    from kefu.flow.sweep import sweep
+
+    from .workflow_factory import MONDAY, walk_to
+
+    customer("C-S2", owner=org["sales2"])
+    mine = walk_to(org, complaint(org, code="C001"), "negotiation", now=MONDAY)
+    theirs = walk_to(org, complaint(org, code="C-S2"), "negotiation", now=MONDAY)
+
+    # The mail that the proposal step opened: to the sales members who may see the customer.
+    def told(c, kind):
+        return set(Notification.objects.filter(object_id=c.number, kind=kind).values_list("to", flat=True))
+
+    assert told(mine, "step_opened") >= {"sales@example.com", "salesmgr@example.com"}
+    assert "sales2@example.com" not in told(mine, "step_opened")
+    assert {"sales2@example.com", "salesmgr@example.com"} <= told(theirs, "step_opened")
+    assert "sales@example.com" not in told(theirs, "step_opened")
+
+    # The work list (service, API, page) and the badge.
+    assert [s.record_key for s in selectors.work(org["sales"])] == [mine.number]
+    assert [s.record_key for s in selectors.work(org["sales2"])] == [theirs.number]
+    assert {s.record_key for s in selectors.work(org["salesmgr"])} == {mine.number, theirs.number}
+    assert [w["record"] for w in api("sales").get("/api/v1/work").json()["results"]] == [mine.number]
+    html = page("sales").get("/work/").content.decode()
+    assert mine.number in html and theirs.number not in html
+    assert selectors.badge_counts(org["sales"], now=MONDAY)["waiting"] == 1
+    assert selectors.badge_counts(org["sales2"], now=MONDAY)["waiting"] == 1
+
+    # The sweep's reminders: level 0 to whoever must act, only those who may see the customer.
+    sweep(MONDAY + dt.timedelta(days=3))
+    assert told(mine, "reminder_l0") == {"sales@example.com", "salesmgr@example.com"}
+    assert told(theirs, "reminder_l0") == {"sales2@example.com", "salesmgr@example.com"}
+
+    # A grant lets the clerk in: the list follows.
+    grant_access(theirs.customer, org["sales"], by=org["salesmgr"], reason="covering")
+    assert {s.record_key for s in selectors.work(org["sales"])} == {mine.number, theirs.number}
+
+
+def test_the_memo_and_extension_mails_skip_a_clerk_who_may_not_see_the_customer(org):
+    from kefu.core.models import Notification
+
+    from .workflow_factory import walk_to
+
+    customer("C-S2", owner=org["sales2"])
+    theirs = walk_to(org, complaint(org, code="C-S2"), "negotiation")
+    take_action(
+        theirs.number, "request_extension", by=org["sales2"], payload={"days": 1, "reason": "customer away"}
+    )
+    take_action(theirs.number, "approve_extension", by=org["salesmgr"], payload={"approved": True})
+    requested = Notification.objects.filter(object_id=theirs.number, kind="extension_request")
+    assert set(requested.values_list("to", flat=True)) == {"salesmgr@example.com"}
+    decided = Notification.objects.filter(object_id=theirs.number, kind="extension_decided")
+    assert set(decided.values_list("to", flat=True)) == {"sales2@example.com"}
+    # A step assigned by name to a clerk who may not see the customer is not mailed to them either.
+    from kefu.flow import engine
+    from kefu.flow.registry import get
+
+    users, members = engine.readers(get("complaint"), theirs, [org["sales"], org["sales2"]], [])
+    assert users == [org["sales2"]] and members == []

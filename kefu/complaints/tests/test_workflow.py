@@ -70,6 +70,7 @@ PAYLOAD["send_back"] = {"note": "too generous"}
 PAYLOAD["object"] = {"memo": "we object to the responsibility split"}
 PAYLOAD["request_extension"] = {"days": 2, "reason": "waiting for the lab"}
 PAYLOAD["approve_extension"] = {"approved": True}
+PAYLOAD["rule_memo"] = {"upheld": False, "note": "the decision stands"}
 PAYLOAD["record_meeting_decision"] = {"decision": "replace all", "attendees": "GM, quality, sales"}
 
 
@@ -116,7 +117,7 @@ def test_every_action_from_every_state_by_every_user(api, org, fresh, state):
     c = fresh(state)
     fitting = set(workflow.state_actions(state))
     expected_fitting = set(TRANSITIONS[state]) | {"object", "request_extension", "approve_extension",
-                                                  "record_meeting_decision"}  # fmt: skip
+                                                  "record_meeting_decision", "rule_memo"}  # fmt: skip
     assert fitting == expected_fitting
 
     # 409 for every action that does not fit the state, the allowed ones named; nothing changes.
@@ -128,8 +129,8 @@ def test_every_action_from_every_state_by_every_user(api, org, fresh, state):
         with translation.override("en"):  # the API speaks English; the message names labels, not codes
             expected = f"{workflow.label(action)} is not allowed when the complaint is {Status(state).label};"
         assert r.json()["detail"].startswith(expected), r.json()["detail"]
-    # Guards: no extension request to decide, not a serious complaint.
-    for action in ("approve_extension", "record_meeting_decision"):
+    # Guards: no extension request to decide, not a serious complaint, no memo to rule on.
+    for action in ("approve_extension", "record_meeting_decision", "rule_memo"):
         assert post(api, "gm", c.number, action, PAYLOAD[action]).status_code == 409
     assert snapshot(c) == before
 
@@ -175,19 +176,27 @@ def test_every_action_from_every_state_by_every_user(api, org, fresh, state):
         assert events.filter(from_state=state, to_state=to).count() == 1
 
 
+# After closing only a memo may be filed (and ruled on); a complaint not established has its two
+# tasks for sales (002 篇4 第九条(十一)(十三)).
+AFTER_CLOSING = {
+    "closed": ["object", "rule_memo"],
+    "not_established": ["object", "rule_memo", "record_explanation", "record_collection"],
+}
+
+
 @pytest.mark.parametrize("state", ["closed", "not_established"])
-def test_closed_cases_refuse_everything(api, org, fresh, state):
+def test_closed_cases_refuse_everything_but_a_memo(api, org, fresh, state):
     c = fresh("investigating") if state == "not_established" else fresh("closed")
     if state == "not_established":
         r = post(api, "quality", c.number, "submit_investigation", {"cause": "misuse", "valid": False})
         assert r.status_code == 200 and r.json()["status"] == "not_established"
     before = snapshot(c)
-    for action in workflow.ACTIONS:
+    for action in set(workflow.ACTIONS) - set(AFTER_CLOSING[state]):
         r = post(api, "gm", c.number, action, PAYLOAD.get(action, {}))
         assert r.status_code == 409, action
-        assert r.json()["allowed"] == []
+        assert r.json()["allowed"] == AFTER_CLOSING[state]
     assert snapshot(c) == before
-    assert api("gm").get(f"/api/v1/complaints/{c.number}/actions").json()["allowed"] == []
+    assert api("gm").get(f"/api/v1/complaints/{c.number}/actions").json()["allowed"] == ["object"]
 
 
 def test_not_established_closes_the_case_without_a_countermeasure(api, org, fresh):
@@ -197,8 +206,14 @@ def test_not_established_closes_the_case_without_a_countermeasure(api, org, fres
     body = r.json()
     assert body["status"] == "not_established" and body["validity"] == "not_established"
     assert body["due_at"] is None and body["closed_at"] is not None
-    assert [s["step"] for s in body["steps"]] == ["assign", "investigation"]
-    assert all(s["done_at"] for s in body["steps"])
+    # The workflow steps are done; sales' two tasks are open (002 篇4 第九条(十三)).
+    steps = [(s["step"], s["department"], s["done_at"] is None) for s in body["steps"]]
+    assert steps == [
+        ("assign", "gm_office", False),
+        ("investigation", "quality", False),
+        ("explanation", "sales", True),
+        ("collection", "sales", True),
+    ]
 
 
 def test_valid_complaint_needs_the_responsible_department(api, org, fresh):

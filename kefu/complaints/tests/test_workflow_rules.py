@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from kefu.complaints.services import take_action
 from kefu.complaints.tests.workflow_factory import MONDAY, TZ, complaint, open_step, steps, walk_to
@@ -27,14 +28,21 @@ def post(api, user, number, action, body, raw=None):
 def test_api_409_keeps_the_allowed_codes_whatever_the_language(api, org):
     """The API contract: ``allowed`` and ``status`` are codes; only ``detail`` is translated."""
     c = complaint(org)  # registered
-    codes = ["assign", "object", "request_extension", "approve_extension", "record_meeting_decision"]
+    codes = [
+        "assign",
+        "object",
+        "request_extension",
+        "approve_extension",
+        "record_meeting_decision",
+        "rule_memo",
+    ]
     r = post(api, "gm", c.number, "submit_investigation", {"cause": "x", "valid": True})
     assert r.status_code == 409
     assert r.json()["allowed"] == codes and r.json()["status"] == "registered"
     assert r.json()["detail"] == (
         "Submit investigation is not allowed when the complaint is Registered; allowed now: Assign to quality, "
         "File an objection (签呈), Request an extension, Decide on the extension, "
-        "Record the management meeting decision"
+        "Record the management meeting decision, Rule on the memo (签呈)"
     )
     r = api("gm").post(
         f"/api/v1/complaints/{c.number}/actions/submit_investigation",
@@ -106,7 +114,9 @@ def test_approval_step_goes_to_the_approver_level(org):
 # --- extensions (002 篇1 第十一条(三)) ---------------------------------------------------
 
 
-def test_extensions_are_capped_at_seven_working_days_per_step(org):
+def test_a_steps_whole_time_with_its_extensions_is_capped_at_seven_working_days(org):
+    """002 篇1 第十一条(三): 最多不超过七个工作日 -- the investigation's 3 days and its extensions
+    together (the setting ``extension.max_workdays``)."""
     c = walk_to(org, complaint(org), "investigating", now=MONDAY)
     step = open_step(c)
     assert step.due_at == dt.datetime(2026, 11, 5, 23, 59, 59, tzinfo=TZ)  # Mon + 3 working days
@@ -116,25 +126,53 @@ def test_extensions_are_capped_at_seven_working_days_per_step(org):
                         now=MONDAY)  # fmt: skip
         take_action(c.number, "approve_extension", by=org["qualitymgr"], payload={}, now=MONDAY)
 
-    extend(3)
-    extend(4)
+    extend(2)
+    extend(2)
     step.refresh_from_db()
-    assert step.extended == 7
-    # Thu 11-05 + 7 working days = Mon 11-16
-    assert step.due_at == dt.datetime(2026, 11, 16, 23, 59, 59, tzinfo=TZ)
+    assert (step.allowed, step.extended) == (3, 4)
+    # Thu 11-05 + 4 working days = Wed 11-11: 7 working days from Monday in all
+    assert step.due_at == dt.datetime(2026, 11, 11, 23, 59, 59, tzinfo=TZ)
     c.refresh_from_db()
     assert c.due_at == step.due_at
     with pytest.raises(Invalid) as err:
         take_action(c.number, "request_extension", by=org["quality"], payload={"days": 1, "reason": "x"})
-    assert err.value.field == "days" and "7" in err.value.detail
+    assert err.value.field == "days" and err.value.extra == {"cap": 7, "left": 0}
+    assert Extension.objects.count() == 2
 
 
-def test_one_request_beyond_the_cap_is_refused_at_once(org):
+def test_one_request_beyond_the_cap_is_refused_422_naming_days_and_the_cap(api, org):
+    c = walk_to(org, complaint(org), "investigating")
+    r = post(api, "quality", c.number, "request_extension", {"days": 5, "reason": "x"})
+    assert r.status_code == 422, r.content
+    assert (r.json()["field"], r.json()["cap"], r.json()["left"]) == ("days", 7, 4)
+    assert r.json()["detail"] == (
+        "days: at most 7 working days in all for this step, extensions included "
+        "(3 allowed, 0 extended): at most 4 more"
+    )
+    assert not Extension.objects.exists()
+    assert post(api, "quality", c.number, "request_extension", {"days": 4, "reason": "x"}).status_code == 200
+
+
+def test_the_cap_is_a_setting(org):
+    Setting.objects.create(key="extension.max_workdays", value=4)
     c = walk_to(org, complaint(org), "investigating")
     with pytest.raises(Invalid) as err:
-        take_action(c.number, "request_extension", by=org["quality"], payload={"days": 8, "reason": "x"})
-    assert err.value.field == "days"
-    assert not Extension.objects.exists()
+        take_action(c.number, "request_extension", by=org["quality"], payload={"days": 2, "reason": "x"})
+    assert err.value.extra == {"cap": 4, "left": 1}
+
+
+def test_the_lowest_role_that_approves_an_extension_is_a_setting(org):
+    Setting.objects.create(key="extension.approver_role", value="deputy_gm")
+    c = walk_to(org, complaint(org), "investigating")
+    take_action(c.number, "request_extension", by=org["quality"], payload={"days": 2, "reason": "lab"})
+    with translation.override("en"), pytest.raises(Forbidden) as refused:
+        take_action(c.number, "approve_extension", by=org["qualitymgr"], payload={})
+    assert refused.value.detail == (
+        "Decide on the extension may be taken by: Deputy GM or above; "
+        "your highest role is Manager; an extension needs Deputy GM or above"
+    )
+    take_action(c.number, "approve_extension", by=org["dgm"], payload={})
+    assert open_step(c).extended == 2
 
 
 def test_refused_extension_keeps_the_deadline(org):

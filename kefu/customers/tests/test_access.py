@@ -111,17 +111,67 @@ def test_sales_user_in_another_department_too_sees_all(org, customers):
     assert access.visible_customers(both).count() == 2
 
 
-def test_export_permission_rule(org):
-    from django.contrib.auth.models import Permission
+def test_export_permission_is_given_to_named_roles_not_to_every_manager(org):
+    """002 篇10: exporting customer files is a permission of the roles the setting names (the GM, the
+    deputy GM, the sales manager), or of a user or group given the Django permission."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    from kefu.core.models import Setting
 
     assert (
-        access.can_export(org["salesmgr"])
-        and access.can_export(org["qualitymgr"])
-        and access.can_export(org["gm"])
+        access.can_export(org["salesmgr"]) and access.can_export(org["gm"]) and access.can_export(org["dgm"])
     )
-    assert not access.can_export(org["sales"])
+    assert access.can_export(org["admin"])  # the superuser holds every permission
+    for name in ("qualitymgr", "mrep", "sales", "gmoffice"):
+        assert not access.can_export(org[name]), name
+    # The Django permission, to a user or through a group.
     org["sales"].user_permissions.add(Permission.objects.get(codename="export_customer"))
-    from django.contrib.auth import get_user_model
+    assert access.can_export(get_user_model().objects.get(pk=org["sales"].pk))
+    group = Group.objects.create(name="quality reporting")
+    group.permissions.add(Permission.objects.get(codename="export_customer"))
+    org["qualitymgr"].groups.add(group)
+    assert access.can_export(get_user_model().objects.get(pk=org["qualitymgr"].pk))
+    # The setting names the roles: the quality manager by name, the sales manager no more.
+    Setting.objects.create(key="customers.export_roles", value="gm, quality:manager")
+    assert not access.can_export(org["salesmgr"]) and access.can_export(org["gm"])
+    assert not access.can_export(org["dgm"])
 
-    fresh = get_user_model().objects.get(pk=org["sales"].pk)
-    assert access.can_export(fresh)
+
+def test_a_manager_without_the_export_permission_is_refused_and_logged(org, customers, page, api):
+    response = page("qualitymgr").get(reverse("customers:export"))
+    assert response.status_code == 403
+    [log] = CustomerAccessLog.objects.filter(user=org["qualitymgr"], action="denied")
+    assert log.detail.startswith("export: no permission")
+    assert page("qualitymgr").get("/customers/").context["can_export"] is False
+    assert page("salesmgr").get(reverse("customers:export")).status_code == 200
+
+
+def test_a_grant_tells_the_sales_manager_and_the_operations_manager(org, customers):
+    """002 篇10 三: 查阅客户档案, 应征得营销经理同意并同时知会经营部经理 -- outbox mail and history."""
+    from kefu.core.choices import DepartmentCode as D
+    from kefu.core.choices import Role as R
+    from kefu.core.models import AuditEvent, Notification
+
+    create_user("opsmgr", password=None, memberships=[(D.GM_OFFICE, R.MANAGER)], email="ops@example.com")
+    from django.utils import translation
+
+    with translation.override("en"):
+        services.grant_access(customers["theirs"], org["sales"], by=org["gm"], reason="covering for 小王")
+    notes = Notification.objects.filter(kind="customer_grant", object_type="customer", object_id="C-S2")
+    assert sorted(notes.values_list("to", flat=True)) == ["ops@example.com", "salesmgr@example.com"]
+    note = notes.get(to="salesmgr@example.com")
+    assert note.subject == "[C-S2] Access granted to sales"
+    assert note.body == "gm granted sales access to the customer C-S2 西南汽配.\nReason: covering for 小王"
+    event = AuditEvent.objects.get(object_id="C-S2", action="grant_access")
+    assert event.data == {"user": "sales", "notified": ["salesmgr@example.com", "ops@example.com"]}
+
+
+def test_who_is_told_of_a_grant_is_a_setting(org, customers):
+    from kefu.core.models import Notification, Setting
+
+    Setting.objects.create(key="customers.grant_notify_roles", value="gm")
+    services.grant_access(customers["theirs"], org["sales"], by=org["salesmgr"], reason="x")
+    assert list(Notification.objects.filter(kind="customer_grant").values_list("to", flat=True)) == [
+        "gm@example.com"
+    ]

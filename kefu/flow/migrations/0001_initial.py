@@ -7,192 +7,415 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0003_outbox'),
+        ("core", "0003_outbox"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Step',
+            name="Step",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(max_length=32, verbose_name='record type')),
-                ('record_id', models.BigIntegerField()),
-                ('record_key', models.CharField(max_length=32, verbose_name='record')),
-                ('customer_id', models.BigIntegerField(blank=True, null=True)),
-                ('kind', models.CharField(choices=[('step', 'Step'), ('case', 'Case deadline')], default='step', max_length=8, verbose_name='kind')),
-                ('code', models.CharField(max_length=32, verbose_name='step')),
-                ('role', models.CharField(choices=[('clerk', 'Clerk'), ('manager', 'Manager'), ('deputy_gm', 'Deputy GM'), ('gm', 'GM'), ('management_rep', 'Management representative'), ('admin', 'Administrator')], default='clerk', max_length=32, verbose_name='role')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='started at')),
-                ('due_at', models.DateTimeField(verbose_name='due at')),
-                ('unit', models.CharField(choices=[('workdays', 'working days'), ('days', 'calendar days'), ('hours', 'hours'), ('work_hours', 'working hours')], default='workdays', max_length=16, verbose_name='clock')),
-                ('allowed', models.PositiveIntegerField(default=0, verbose_name='time allowed')),
-                ('extended', models.PositiveIntegerField(default=0, verbose_name='extended by')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done at')),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('assignee', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('co_department', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.department')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.department', verbose_name='department')),
-                ('done_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_type", models.CharField(max_length=32, verbose_name="record type")),
+                ("record_id", models.BigIntegerField()),
+                ("record_key", models.CharField(max_length=32, verbose_name="record")),
+                ("customer_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("step", "Step"), ("case", "Case deadline")],
+                        default="step",
+                        max_length=8,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, verbose_name="step")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("clerk", "Clerk"),
+                            ("manager", "Manager"),
+                            ("deputy_gm", "Deputy GM"),
+                            ("gm", "GM"),
+                            ("management_rep", "Management representative"),
+                            ("admin", "Administrator"),
+                        ],
+                        default="clerk",
+                        max_length=32,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="started at"),
+                ),
+                ("due_at", models.DateTimeField(verbose_name="due at")),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("workdays", "working days"),
+                            ("days", "calendar days"),
+                            ("hours", "hours"),
+                            ("work_hours", "working hours"),
+                        ],
+                        default="workdays",
+                        max_length=16,
+                        verbose_name="clock",
+                    ),
+                ),
+                ("allowed", models.PositiveIntegerField(default=0, verbose_name="time allowed")),
+                ("extended", models.PositiveIntegerField(default=0, verbose_name="extended by")),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="done at")),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "co_department",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.department",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'step',
-                'verbose_name_plural': 'steps',
-                'ordering': ['started_at', 'id'],
+                "verbose_name": "step",
+                "verbose_name_plural": "steps",
+                "ordering": ["started_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(max_length=32)),
-                ('record_id', models.BigIntegerField()),
-                ('level', models.PositiveSmallIntegerField(choices=[(0, 'Owning department'), (1, 'Department manager'), (2, 'General manager')], verbose_name='level')),
-                ('step_due_at', models.DateTimeField(verbose_name='step due at')),
-                ('issued_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='issued at')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.department')),
-                ('step', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='flow.step')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_type", models.CharField(max_length=32)),
+                ("record_id", models.BigIntegerField()),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "Owning department"), (1, "Department manager"), (2, "General manager")],
+                        verbose_name="level",
+                    ),
+                ),
+                ("step_due_at", models.DateTimeField(verbose_name="step due at")),
+                (
+                    "issued_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="issued at"),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.department"
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reminders", to="flow.step"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reminder notice',
-                'verbose_name_plural': 'reminder notices',
-                'ordering': ['-issued_at', '-id'],
+                "verbose_name": "reminder notice",
+                "verbose_name_plural": "reminder notices",
+                "ordering": ["-issued_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Inquiry',
+            name="Inquiry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(max_length=32)),
-                ('record_id', models.BigIntegerField()),
-                ('late_workdays', models.PositiveSmallIntegerField(verbose_name='late by working days')),
-                ('issued_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='issued at')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='answered at')),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.department')),
-                ('step', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='inquiry', to='flow.step')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_type", models.CharField(max_length=32)),
+                ("record_id", models.BigIntegerField()),
+                ("late_workdays", models.PositiveSmallIntegerField(verbose_name="late by working days")),
+                (
+                    "issued_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="issued at"),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("answered_at", models.DateTimeField(blank=True, null=True, verbose_name="answered at")),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.department"
+                    ),
+                ),
+                (
+                    "step",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="inquiry", to="flow.step"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lateness inquiry',
-                'verbose_name_plural': 'lateness inquiries',
-                'ordering': ['-issued_at', '-id'],
+                "verbose_name": "lateness inquiry",
+                "verbose_name_plural": "lateness inquiries",
+                "ordering": ["-issued_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Extension',
+            name="Extension",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(max_length=32)),
-                ('record_id', models.BigIntegerField()),
-                ('amount', models.PositiveSmallIntegerField(verbose_name='amount')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('approved', models.BooleanField(blank=True, null=True, verbose_name='approved')),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('due_before', models.DateTimeField(blank=True, null=True)),
-                ('due_after', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('step', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='extensions', to='flow.step')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_type", models.CharField(max_length=32)),
+                ("record_id", models.BigIntegerField()),
+                ("amount", models.PositiveSmallIntegerField(verbose_name="amount")),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("approved", models.BooleanField(blank=True, null=True, verbose_name="approved")),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("due_before", models.DateTimeField(blank=True, null=True)),
+                ("due_after", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="extensions", to="flow.step"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'extension request',
-                'verbose_name_plural': 'extension requests',
-                'ordering': ['requested_at', 'id'],
+                "verbose_name": "extension request",
+                "verbose_name_plural": "extension requests",
+                "ordering": ["requested_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Meeting',
+            name="Meeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(max_length=32)),
-                ('record_id', models.BigIntegerField()),
-                ('decision', models.TextField(verbose_name='decision')),
-                ('attendees', models.TextField(verbose_name='attendees')),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_type", models.CharField(max_length=32)),
+                ("record_id", models.BigIntegerField()),
+                ("decision", models.TextField(verbose_name="decision")),
+                ("attendees", models.TextField(verbose_name="attendees")),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting decision',
-                'verbose_name_plural': 'meeting decisions',
-                'ordering': ['recorded_at', 'id'],
-                'indexes': [models.Index(fields=['record_type', 'record_id'], name='flow_meeting_record_idx')],
+                "verbose_name": "meeting decision",
+                "verbose_name_plural": "meeting decisions",
+                "ordering": ["recorded_at", "id"],
+                "indexes": [
+                    models.Index(fields=["record_type", "record_id"], name="flow_meeting_record_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Memo',
+            name="Memo",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(max_length=32)),
-                ('record_id', models.BigIntegerField()),
-                ('status_at', models.CharField(max_length=32, verbose_name='status when filed')),
-                ('text', models.TextField(verbose_name='memo')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.department')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_type", models.CharField(max_length=32)),
+                ("record_id", models.BigIntegerField()),
+                ("status_at", models.CharField(max_length=32, verbose_name="status when filed")),
+                ("text", models.TextField(verbose_name="memo")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.department"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'memo (签呈)',
-                'verbose_name_plural': 'memos (签呈)',
-                'ordering': ['at', 'id'],
-                'indexes': [models.Index(fields=['record_type', 'record_id'], name='flow_memo_record_idx')],
+                "verbose_name": "memo (签呈)",
+                "verbose_name_plural": "memos (签呈)",
+                "ordering": ["at", "id"],
+                "indexes": [models.Index(fields=["record_type", "record_id"], name="flow_memo_record_idx")],
             },
         ),
         migrations.AddIndex(
-            model_name='step',
-            index=models.Index(condition=models.Q(('done_at__isnull', True)), fields=['due_at'], name='flow_step_open_due_idx'),
+            model_name="step",
+            index=models.Index(
+                condition=models.Q(("done_at__isnull", True)),
+                fields=["due_at"],
+                name="flow_step_open_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='step',
-            index=models.Index(condition=models.Q(('done_at__isnull', True), ('kind', 'step')), fields=['department', 'due_at'], name='flow_step_dept_open_idx'),
+            model_name="step",
+            index=models.Index(
+                condition=models.Q(("done_at__isnull", True), ("kind", "step")),
+                fields=["department", "due_at"],
+                name="flow_step_dept_open_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='step',
-            index=models.Index(condition=models.Q(('co_department__isnull', False), ('done_at__isnull', True)), fields=['co_department', 'due_at'], name='flow_step_codept_open_idx'),
+            model_name="step",
+            index=models.Index(
+                condition=models.Q(("co_department__isnull", False), ("done_at__isnull", True)),
+                fields=["co_department", "due_at"],
+                name="flow_step_codept_open_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='step',
-            index=models.Index(condition=models.Q(('assignee__isnull', False), ('done_at__isnull', True)), fields=['assignee', 'due_at'], name='flow_step_assignee_open_idx'),
+            model_name="step",
+            index=models.Index(
+                condition=models.Q(("assignee__isnull", False), ("done_at__isnull", True)),
+                fields=["assignee", "due_at"],
+                name="flow_step_assignee_open_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='step',
-            index=models.Index(fields=['record_type', 'record_id', 'started_at'], name='flow_step_record_idx'),
+            model_name="step",
+            index=models.Index(
+                fields=["record_type", "record_id", "started_at"], name="flow_step_record_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='step',
-            index=models.Index(condition=models.Q(('done_by__isnull', False)), fields=['done_by'], name='flow_step_done_by_idx'),
+            model_name="step",
+            index=models.Index(
+                condition=models.Q(("done_by__isnull", False)),
+                fields=["done_by"],
+                name="flow_step_done_by_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reminder',
-            index=models.Index(fields=['department', '-issued_at'], name='flow_reminder_dept_idx'),
+            model_name="reminder",
+            index=models.Index(fields=["department", "-issued_at"], name="flow_reminder_dept_idx"),
         ),
         migrations.AddIndex(
-            model_name='reminder',
-            index=models.Index(fields=['record_type', 'record_id', '-issued_at'], name='flow_reminder_record_idx'),
+            model_name="reminder",
+            index=models.Index(
+                fields=["record_type", "record_id", "-issued_at"], name="flow_reminder_record_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.UniqueConstraint(fields=('step', 'level'), name='flow_uniq_reminder_step_level'),
+            model_name="reminder",
+            constraint=models.UniqueConstraint(
+                fields=("step", "level"), name="flow_uniq_reminder_step_level"
+            ),
         ),
         migrations.AddIndex(
-            model_name='inquiry',
-            index=models.Index(condition=models.Q(('answered_at__isnull', True)), fields=['department', 'issued_at'], name='flow_inquiry_open_idx'),
+            model_name="inquiry",
+            index=models.Index(
+                condition=models.Q(("answered_at__isnull", True)),
+                fields=["department", "issued_at"],
+                name="flow_inquiry_open_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='inquiry',
-            index=models.Index(fields=['record_type', 'record_id'], name='flow_inquiry_record_idx'),
+            model_name="inquiry",
+            index=models.Index(fields=["record_type", "record_id"], name="flow_inquiry_record_idx"),
         ),
         migrations.AddIndex(
-            model_name='extension',
-            index=models.Index(fields=['record_type', 'record_id'], name='flow_extension_record_idx'),
+            model_name="extension",
+            index=models.Index(fields=["record_type", "record_id"], name="flow_extension_record_idx"),
         ),
         migrations.AddConstraint(
-            model_name='extension',
-            constraint=models.UniqueConstraint(condition=models.Q(('decided_at__isnull', True)), fields=('step',), name='flow_uniq_open_extension'),
+            model_name="extension",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("decided_at__isnull", True)),
+                fields=("step",),
+                name="flow_uniq_open_extension",
+            ),
         ),
     ]

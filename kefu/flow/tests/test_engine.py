@@ -91,7 +91,7 @@ def test_actions_move_the_record_close_and_open_steps_and_return_what_the_page_s
     assert CustomerAccessLog.objects.filter(user=org["quality"], action="denied").count() == 1
     with pytest.raises(Conflict) as conflict:
         engine.perform(t, "answer", by=org["quality"], data={"answer": "x"})
-    assert conflict.value.extra["allowed"] == ["confirm", "object"]
+    assert conflict.value.extra["allowed"] == ["confirm", "object", "rule_memo"]
     with pytest.raises(Invalid) as invalid:
         engine.perform(t, "object", by=org["quality"], data={"memo": ""})
     assert invalid.value.field == "memo"
@@ -180,3 +180,37 @@ def test_every_flow_is_in_the_registry_with_its_settings(org):
     settings = config.snapshot()
     assert settings["due.ticket.answer"] == "24 hours" and settings["due.ticket.case"] == "5 days"
     assert timezone.is_aware(at(2026, 1, 1))
+
+
+def test_memos_are_the_engines_for_every_record_type_and_an_upheld_one_reopens(org, customers):
+    """002 篇4 第九条(十一): the memo, the GM's task to rule on it and the reopening are the engine's; the
+    record type names only the steps a ruling may send it back to (issue 13)."""
+    t = ticket(org, customers["mine"])
+    engine.perform(t, "object", by=org["quality"], data={"memo": "the customer misused it"})
+    [task] = [s for s in rows(t) if s.kind == "task"]
+    assert (task.code, task.department.code, task.role, task.done_at) == (
+        "memo_ruling",
+        "gm_office",
+        "gm",
+        None,
+    )
+    # The task stands beside the step: the answer is still the open step.
+    assert engine.open_step(rows(t)).code == "answer"
+    assert [s.code for s in selectors.work(org["gm"], selectors.WorkFilters(scope="mine"))] == ["memo_ruling"]
+    engine.perform(t, "answer", by=org["quality"], data={"answer": "ok"}, now=at(2026, 11, 7, 9))
+    done = engine.perform(t, "confirm", by=org["qualitymgr"], now=at(2026, 11, 9, 9))
+    assert done.to_state == "done" and done.allowed == []
+    with pytest.raises(Invalid) as refused:
+        engine.perform(
+            t, "rule_memo", by=org["gm"], data={"upheld": True, "note": "yes", "reopen_at": "confirm"}
+        )
+    assert refused.value.field == "reopen_at"
+    result = engine.perform(
+        t, "rule_memo", by=org["gm"], data={"upheld": True, "note": "answer again", "reopen_at": "answer"},
+        now=at(2026, 11, 10, 9),
+    )  # fmt: skip
+    assert (result.from_state, result.to_state) == ("done", "new")
+    assert result.record.closed_at is None and result.open_step.code == "answer"
+    assert result.open_step.due_at == at(2026, 11, 11, 9)  # 24 clock hours from the ruling
+    assert result.created.ruling == "upheld" and result.created.task.done_by == org["gm"]
+    assert result.allowed == ["object"]  # no memo left to rule on; the GM does not answer

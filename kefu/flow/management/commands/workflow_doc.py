@@ -77,6 +77,28 @@ def _flow(flow: Flow) -> list[str]:
             f" ({flow.case.seed}): {clocks}.",
             "A deadline the customer set on the record replaces it.",
         ]
+    tasks = [spec for spec in flow.steps.values() if spec.task]
+    if tasks:
+        opened_by = {code: state for state, codes in flow.state_tasks.items() for code in codes}
+        lines += [
+            "",
+            "### Tasks",
+            "",
+            "Tasks stand beside the open step, or stay after closing, in the owners' work lists; their own",
+            "action completes them.",
+            "",
+            "| task | owner | clock (setting: default) | opened | rule |",
+            "|---|---|---|---|---|",
+        ]
+        for spec in tasks:
+            owner = department_label(spec.department) + (f" ({spec.role})" if spec.role != "clerk" else "")
+            key = spec.setting_key(flow.name)
+            when = (
+                f"on entering `{opened_by[spec.code]}`" if spec.code in opened_by else "by a memo (`object`)"
+            )
+            lines.append(
+                f"| `{spec.code}` ({spec.label}) | {owner} | `{key}`: {defaults[key]} | {when} | {spec.seed} |"
+            )
     lines += [
         "",
         "### Actions",
@@ -85,13 +107,16 @@ def _flow(flow: Flow) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for a in flow.actions.values():
-        states = (
-            "any open state"
-            if set(a.from_states) == set(flow.open_states)
-            else ", ".join(f"`{s}`" for s in a.from_states)
-        )
+        if set(a.from_states) == set(flow.states.values):
+            states = "any state"
+        elif set(a.from_states) == set(flow.open_states):
+            states = "any open state"
+        else:
+            states = ", ".join(f"`{s}`" for s in a.from_states)
         if a.guard:
             states += f" ({flow.guards[a.guard].doc})"
+        if a.task:
+            states += f" (task `{a.task}` open)"
         fields = ", ".join(f"`{f}`" for f in a.doc_fields())
         to, opens = _outcomes(a)
         lines.append(f"| {states} | `{a.name}` ({fields}) | {a.who.describe()} | {to} | {opens} | {a.seed} |")
@@ -165,8 +190,13 @@ def _render() -> str:
         "  reminder notice (催办单) for each overdue open step and each overdue case deadline of every record",
         "  type: level 0 to whoever must act (the assignee, else the members of the owning department who",
         "  hold the role the step needs), level 1 to the department's managers after",
-        "  `escalation.manager_after_workdays`, level 2 to the GM after `escalation.gm_after_workdays` more",
-        "  working days. One notice per step and level, however often it runs and with several workers.",
+        "  `escalation.manager_after_workdays`, level 2 to the GM after `escalation.gm_after_workdays`",
+        "  working days past the due time. A level goes out only when the level below it went out on an",
+        "  earlier working day: run every five minutes, the sweep escalates on the days the thresholds say;",
+        "  meeting a backlog (its first run after an outage or an import), it reminds the departments first",
+        "  and escalates one level a working day while the step stays open, instead of notifying the",
+        "  managers and the GM of every old step at once. One notice per step and level, however often it",
+        "  runs and with several workers.",
         "- When a record closes, every step and a case deadline that finished late gets a lateness inquiry",
         "  (治办单) to its department, which answers with the reason; unanswered ones are listed for the",
         "  GM office.",

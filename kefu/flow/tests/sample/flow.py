@@ -58,6 +58,7 @@ FLOW = Flow(
         "confirm": StepSpec(
             "confirm", "Confirm", "2 workdays", department=D.QUALITY, role=Role.MANAGER, action="confirm"
         ),
+        engine.MEMO_TASK: engine.MEMO_STEP,
     },  # fmt: skip
     actions={
         "answer": Action(
@@ -92,7 +93,22 @@ FLOW = Flow(
             "test",
             closes_step=False,
         ),
+        "rule_memo": Action(
+            "rule_memo",
+            "Rule on the memo",
+            tuple(State.values),
+            engine.MEMO_RULER,
+            (Outcome(None),),
+            engine.MemoRulingIn,
+            engine.rule_memo,
+            "test",
+            closes_step=False,
+            task=engine.MEMO_TASK,
+        ),
     },  # fmt: skip
+    # A memo may send a ticket back to its answer: the engine knows no more than this.
+    state_step={State.NEW: "answer", State.ANSWERED: "confirm"},
+    reopen_steps=lambda t: ("answer",),
     case=CaseSpec(department=D.QUALITY, due="5 days"),
     customer_of=lambda t: t.customer_id,
     customer_deadline_of=lambda t: t.customer_deadline,
