@@ -172,8 +172,10 @@ def _generic_payload(action, rng: random.Random, people: People, moment: dt.date
 
     posted = {}
     for spec in action.inputs:
+        if not spec.required:  # left out, as on a form left blank
+            continue
         if spec.kind in ("text", "textarea"):
-            posted[spec.name] = "已按程序处理, 详见附件。" if spec.name != "note" else ""
+            posted[spec.name] = "已按程序处理, 详见附件。"
         elif spec.kind == "yesno":
             posted[spec.name] = "true"
         elif spec.kind == "choice" and spec.choices:
@@ -224,6 +226,24 @@ def payload(action_name: str, c: Complaint, rng: random.Random, people: People, 
         "submit_synthesis": lambda: {"opinion": "同意业务部意见, 责任归属制造部"},
         "approve": lambda: {"note": "同意"},
         "send_back": lambda: {"note": "损失金额请与客户再确认"},
+        "rule_memo": lambda: {
+            # Upheld on a closed case would reopen it at a step: the demo keeps to open cases.
+            "upheld": c.is_open and rng.random() < 0.3,
+            "note": rng.choice(["维持原判定", "责任划分合理, 不予变更", "同意异议, 责任比例另行调整"]),
+        },
+        "record_explanation": lambda: (
+            {
+                "channel": "phone",
+                "content": "经调查, 问题非我司原因造成, 已向客户说明检测结果",
+                "spoke_with": c.contact_name or "客户品质主管",
+            }
+            if rng.random() < 0.5
+            else {"channel": "letter", "content": "尊敬的客户: 经调查, 该问题非我司原因造成, 附检测报告……"}
+        ),
+        "record_collection": lambda: {
+            "result": "货款已按正常账期收回",
+            "collected_on": timezone.localtime(moment).date().isoformat(),
+        },
         "record_reply": lambda: {
             "letter": "尊敬的客户: 关于贵司反映的问题, 我司处理如下……",
             "customer_accepts": rng.random() > 0.08,
@@ -283,6 +303,7 @@ def walk(
     moment = c.registered_at
     sent_back = False
     memo_at = rng.randrange(2, 8) if extras and rng.random() < 0.05 else -1
+    plan: dict[int, dt.datetime] = {}  # open task -> when it gets done
     for _ in range(40):
         if not c.is_open:
             break
@@ -311,9 +332,13 @@ def walk(
                 sit = engine.situation(flow, c, steps)
                 moment, late_by = at, 0
         at = max(finish_time(rng, step.started_at, step.due_at, calendar, late_by=late_by), moment)
+        # Tasks beside the step (a memo's ruling) that fall due first are done first.
+        c, moment = _tasks(c, rng, people, min(at, now), calendar, late_share, plan, on_move, out, moment)
         if at >= now:
             out.stopped = "now"
             break
+        steps = list(engine.steps_query(flow, c.pk))
+        sit = engine.situation(flow, c, steps)
         by = _actor(people, rng, action, c, step, sit)
         if by is None:
             out.stopped = f"nobody may {action}"
@@ -332,8 +357,45 @@ def walk(
             _memo(c, rng, people, moment, now, on_move, out)
         if extras and c.is_open and c.severity == "serious" and step.code == "investigation":
             _meeting(c, rng, people, moment, now, on_move, out)
+    # Tasks still open, e.g. the explanation and the collection after "not established".
+    c, moment = _tasks(c, rng, people, now, calendar, late_share, plan, on_move, out, moment)
     out.complaint = c
     return out
+
+
+def _tasks(c, rng, people, until, calendar, late_share, plan, on_move, out, moment):
+    """Do the open tasks whose planned time comes before ``until``, in time order."""
+    flow = workflow.FLOW
+    for _ in range(20):
+        steps = list(engine.steps_query(flow, c.pk))
+        tasks = [t for rows in engine.open_tasks(steps).values() for t in rows]
+        for t in tasks:
+            if t.pk not in plan:
+                late_by = lateness(rng, late_share)
+                plan[t.pk] = max(finish_time(rng, t.started_at, t.due_at, calendar, late_by=late_by), moment)
+        due = sorted((plan[t.pk], t.pk, t) for t in tasks if plan[t.pk] < until)
+        if not due:
+            break
+        at, _pk, task = due[0]
+        at = max(at, moment)
+        spec = flow.steps.get(task.code)
+        action = spec.action if spec is not None else ""
+        sit = engine.situation(flow, c, steps)
+        by = _actor(people, rng, action, c, task, sit) if action in flow.actions else None
+        if by is None:
+            plan[task.pk] = until  # nobody here may: it stays open
+            continue
+        try:
+            result = engine.perform(c, action, by=by, data=payload(action, c, rng, people, at), now=at)
+        except KefuError as exc:
+            log.warning("demo: %s task %s stays open: %s", c.number, task.code, exc)
+            plan[task.pk] = until
+            continue
+        c, moment = result.record, at
+        out.moves.append((action, at))
+        if on_move is not None:
+            on_move(result)
+    return c, moment
 
 
 def _extend(c, step, sit, rng, people, at, late_by, on_move) -> bool:

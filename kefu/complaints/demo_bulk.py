@@ -258,7 +258,7 @@ def record_template(c: Complaint, rng: random.Random, people, now, calendar, rel
     def on_move(result) -> None:
         action = result.action
         spec = FLOW.actions[action]
-        if not spec.closes_step and action not in SIDE_ACTIONS:
+        if not spec.closes_step and not spec.task and action not in SIDE_ACTIONS:
             copyable[0] = False
         events = list(
             AuditEvent.objects.filter(object_type=FLOW.name, object_id=c.number, id__gt=last_event[0])
@@ -268,7 +268,10 @@ def record_template(c: Complaint, rng: random.Random, people, now, calendar, rel
         if events:
             last_event[0] = events[-1]["id"]
         at = result.event.at if result.event is not None else events[-1]["at"]
-        tpl.moves.append(Move(action, at, spec.closes_step, snapshot(c.pk, related), events))
+        # ``closes``: the action closes the workflow step (a task's action closes its task).
+        tpl.moves.append(
+            Move(action, at, spec.closes_step and not spec.task, snapshot(c.pk, related), events)
+        )
 
     done = demo.walk(c, rng, people, now, calendar=calendar, extensions=False, on_move=on_move)
     if not done.done or not copyable[0] or Complaint.objects.filter(parent_id=c.pk).exists():
@@ -346,6 +349,12 @@ class Copier:
                     and f.related_model is get_user_model()}
             for model in [Complaint, *{m for t in templates for mv in t.moves for (m, _fk) in mv.after.side}]
         }  # fmt: skip
+        self.step_fields = {
+            model: {
+                f.attname for f in model._meta.concrete_fields if f.is_relation and f.related_model is Step
+            }
+            for model in self.user_fields
+        }
         self.time_fields = {
             model: {f.attname for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)}
             for model in self.user_fields
@@ -400,15 +409,18 @@ class Copier:
         # Steps: the registration's two rows are updated, the others are new.
         dues = {}
         steps = []
+        by_tpl_id = {}  # the template's step id -> the copy's row (a memo points at its task)
         for s in snap.steps:
             done_at, done_by = at(s["done_at"]), user(s["done_by_id"])
             if s["kind"] == Kind.CASE:
                 batch.step_updates.append((done_at, done_by, s["data"], s["assignee_id"], case["id"]))
                 steps.append(dict(s, id=case["id"], due_at=case["due_at"], done_at=done_at))
+                by_tpl_id[s["id"]] = steps[-1]
                 continue
             if s["started_at"] == tpl.registered_at and s["code"] == FLOW.first_step:
                 batch.step_updates.append((done_at, done_by, s["data"], user(s["assignee_id"]), assign["id"]))
                 steps.append(dict(s, id=assign["id"], due_at=assign["due_at"], done_at=done_at))
+                by_tpl_id[s["id"]] = steps[-1]
                 continue
             started = at(s["started_at"])
             due = clocks.due(started, clocks.Duration(s["allowed"], s["unit"]), self.calendar, self.settings)
@@ -422,6 +434,7 @@ class Copier:
             )  # fmt: skip
             batch.new_steps.append(step)
             steps.append(step)
+            by_tpl_id[s["id"]] = step
         # The complaint.
         values = []
         for name in tpl.fields:
@@ -467,6 +480,8 @@ class Copier:
                         value = user(value)
                     elif name in times_:
                         value = at(value)
+                    elif name in self.step_fields.get(model, ()) and value is not None:
+                        value = by_tpl_id[value]  # the copy's step row: its id once written
                     values[name] = value
                 values[fk] = pk
                 batch.side[model].append(values)
@@ -482,6 +497,10 @@ class Copier:
         for fields, rows in batch.complaint_updates.items():
             _update_complaints(fields, rows)
         for model, rows in batch.side.items():
+            for row in rows:
+                for name in self.step_fields.get(model, ()):
+                    if isinstance(row[name], dict):
+                        row[name] = row[name]["id"]
             insert(model, rows)
         self.inquiries(batch)
         insert(AuditEvent, batch.events)
@@ -493,7 +512,8 @@ class Copier:
         for complaint, closed_at, steps in batch.closings:
             for s in steps:
                 done, due = s["done_at"], s["due_at"]
-                if done is not None and done > due:
+                # Asked at closing, about what was late by then (a task done later is not).
+                if done is not None and done > due and done <= closed_at:
                     late = clocks.late_workdays(due, done, self.calendar)
                     rows.append(
                         (complaint, s["code"], dict(

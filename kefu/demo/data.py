@@ -571,7 +571,7 @@ class Lateness:
     """The open steps and case deadlines at a moment: how many, how many overdue and by how much."""
 
     open_steps: int
-    late_steps: Counter  # working days late -> open steps (kind "step")
+    late_steps: Counter  # working days late -> open steps and tasks (the work lists' rows)
     open_cases: int
     late_cases: Counter  # working days late -> open case deadlines
 
@@ -597,6 +597,7 @@ def lateness(now: dt.datetime | None = None) -> Lateness:
     counts = {Kind.STEP: 0, Kind.CASE: 0}
     late = {Kind.STEP: Counter(), Kind.CASE: Counter()}
     for kind, due_at in Step.objects.filter(done_at__isnull=True).values_list("kind", "due_at").iterator():
+        kind = Kind.CASE if kind == Kind.CASE else Kind.STEP  # the work: steps and tasks
         counts[kind] += 1
         if due_at < now:
             late[kind][clocks.late_workdays(due_at, now, calendar)] += 1
