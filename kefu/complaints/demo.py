@@ -6,7 +6,9 @@ registration along the workflow with the engine's own actions
 the open step, whichever steps the flow has. Each step is finished on a
 working day in office hours, mostly well before its deadline and, now and
 then, one to five working days late (or with an approved extension); the walk
-stops where the next action would fall after ``now``. So old complaints are
+stops where the next action would fall after ``now``. Tasks beside the steps
+(a memo's ruling, the explanation and collection after "not established") are
+done in their own time, in order with the steps. So old complaints are
 closed, the open ones are the recent ones, and the few late ones are late by
 days, as in a working plant. Then the sweep runs as of ``now`` (reminder
 notices) and some lateness inquiries are answered.
