@@ -426,7 +426,7 @@ def _extend(c, step, sit, rng, people, at, late_by, on_move) -> bool:
         if on_move is not None:
             on_move(approved)
     except KefuError as exc:
-        log.warning("demo: no extension for %s: %s", c.number, exc)
+        log.debug("demo: no extension for %s: %s", c.number, exc)  # e.g. the cap: it is late instead
         return False
     return True
 
