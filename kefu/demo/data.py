@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import Counter
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -28,7 +29,7 @@ DEMO_PASSWORD = "kefu-demo-2026"
 DEFAULT_SEED = 2026
 DEFAULT_CUSTOMERS = 40
 DEFAULT_COMPLAINTS = 300
-CHUNK = 200  # complaints per transaction when generating many
+CHUNK = 200  # complaints per transaction when generating many (BULK_CHUNK for very many)
 
 # username, family name, given name, memberships; the test fixture ``org`` mirrors these.
 USERS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
@@ -280,21 +281,57 @@ def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
     return rng.choices([v for v, _w in pairs], weights=[w for _v, w in pairs])[0]
 
 
+# Complaints per month relative to the year's average: few around the Spring Festival (Feb) and
+# National Day (Oct), more when the lines run full before the summer and the year's end.
+SEASON = {
+    1: 0.9,
+    2: 0.55,
+    3: 1.1,
+    4: 1.15,
+    5: 1.05,
+    6: 1.2,
+    7: 1.0,
+    8: 0.9,
+    9: 1.15,
+    10: 0.75,
+    11: 1.3,
+    12: 1.2,
+}
+HISTORY_DAYS = 455  # about fifteen months
+RECENT_DAYS = 21
+
+
 def _moments(
-    count: int, rng: random.Random, now: dt.datetime, calendar: WorkCalendar, days: int = 365
+    count: int,
+    rng: random.Random,
+    now: dt.datetime,
+    calendar: WorkCalendar,
+    days: int = HISTORY_DAYS,
+    recent_boost: float = 1.0,
 ) -> list[dt.datetime]:
-    """``count`` registration times in office hours on working days of the last ``days`` days, sorted."""
+    """``count`` registration times in office hours of the last ``days`` days, sorted: mostly on
+    working days, by the season, a little more each month (a growing business), and
+    ``recent_boost`` times as many in the last three weeks (a busy month: fuller work lists)."""
     tz = timezone.get_current_timezone()
     local_now = timezone.localtime(now, tz)
+    today = local_now.date()
+    candidates, weights = [], []
+    for age in range(days):
+        day = today - dt.timedelta(days=age)
+        weight = SEASON[day.month] * (1.3 - 0.3 * age / days)
+        weight *= 1.0 if calendar.is_workday(day) else 0.08
+        weight *= recent_boost if age < RECENT_DAYS else 1.0
+        candidates.append(day)
+        weights.append(weight)
     out = []
     while len(out) < count:
-        day = local_now.date() - dt.timedelta(days=rng.randint(0, days - 1))
-        if not calendar.is_workday(day) and rng.random() < 0.9:
-            continue
-        minutes = rng.randint(8 * 60 + 30, 18 * 60)
-        moment = dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60, rng.randint(0, 59)), tzinfo=tz)
-        if moment < now - dt.timedelta(minutes=5):
-            out.append(moment)
+        for day in rng.choices(candidates, weights=weights, k=count - len(out)):
+            minutes = rng.randint(8 * 60 + 30, 18 * 60)
+            moment = dt.datetime.combine(
+                day, dt.time(minutes // 60, minutes % 60, rng.randint(0, 59)), tzinfo=tz
+            )
+            if moment < now - dt.timedelta(minutes=5):
+                out.append(moment)
     return sorted(out)
 
 
@@ -375,8 +412,20 @@ def create_customers(count: int, rng: random.Random, users: dict) -> list:
     return created
 
 
-def add_complaints(count: int, rng: random.Random, users: dict, *, now: dt.datetime, progress=None) -> list:
-    """``count`` complaints over the last year, registered as of their own past moment."""
+def add_complaints(
+    count: int,
+    rng: random.Random,
+    users: dict,
+    *,
+    now: dt.datetime,
+    progress=None,
+    recent_boost: float = 1.0,
+    bulk: bool = False,
+) -> list[int]:
+    """``count`` complaints of the last fifteen months, registered as of their own past moment, in
+    the order of those moments (so numbered in it); returns their ids. ``bulk``: many per
+    statement (``demo_bulk.register_many``), else one ``register_complaint`` each."""
+    from kefu.complaints.demo_bulk import register_many
     from kefu.complaints.services import HOLDING_CUSTOMER_CODE, register_complaint
     from kefu.customers.models import Customer
 
@@ -388,36 +437,59 @@ def add_complaints(count: int, rng: random.Random, users: dict, *, now: dt.datet
     # Some customers complain far more often than others.
     weights = [rng.choice([1, 1, 1, 2, 3, 5]) for _ in customers]
     calendar = WorkCalendar.load()
-    moments = _moments(count, rng, now, calendar)
-    complaints = []
-    for start in range(0, count, CHUNK):
+    moments = _moments(count, rng, now, calendar, recent_boost=recent_boost)
+    ids = []
+    chunk = BULK_CHUNK if bulk else CHUNK
+    for start in range(0, count, chunk):
+        entries = []
+        for moment in moments[start : start + chunk]:
+            customer = rng.choices(customers, weights=weights)[0]
+            owner = customer.owner if customer.owner_id else None
+            by = owner if owner is not None and rng.random() < 0.7 else users[rng.choice(REPORTERS)]
+            entries.append((by, customer, complaint_fields(customer, rng, moment)))
         with transaction.atomic():
-            for moment in moments[start : start + CHUNK]:
-                customer = rng.choices(customers, weights=weights)[0]
-                owner = customer.owner if customer.owner_id else None
-                by = owner if owner is not None and rng.random() < 0.7 else users[rng.choice(REPORTERS)]
-                fields = complaint_fields(customer, rng, moment)
-                complaints.append(register_complaint(by=by, customer=customer, **fields))
+            if bulk:  # the same rows, many per statement
+                ids += register_many(entries)
+            else:
+                ids += [
+                    register_complaint(by=by, customer=customer, **fields).pk
+                    for by, customer, fields in entries
+                ]
         if progress:
-            progress(len(complaints))
-    return complaints
+            progress(len(ids))
+    return ids
 
 
-def spread_states(complaints: list, rng: random.Random, now: dt.datetime) -> bool:
-    """Move the complaints along the workflow, with back-dated histories, reminders and inquiries."""
+def _quietly(work):
+    """Run ``work()`` in one transaction; the back-dated events it writes are history, not news:
+    their notifications are marked sent (nobody is e-mailed) and no background task is queued."""
     from django_q.models import OrmQ
-
-    from kefu.complaints.demo import spread_over_states
 
     queued = set(OrmQ.objects.values_list("id", flat=True))
     # One transaction: SQLite commits (fsync) per workflow action would dominate the run.
     with transaction.atomic():
-        spread_over_states(complaints, rng, now)
-        # Back-dated demo events are history, not news: nobody is e-mailed about them.
+        result = work()
         Notification.objects.filter(state=Notification.State.PENDING).update(
             state=Notification.State.SENT, sent_at=F("created_at"), last_error="demo data: not e-mailed"
         )
     OrmQ.objects.exclude(id__in=queued).delete()
+    return result
+
+
+def spread_states(complaints: list, rng: random.Random, now: dt.datetime) -> bool:
+    """Walk each complaint through the workflow engine up to ``now`` (``complaints.demo``)."""
+    from kefu.complaints.demo import spread_over_states
+
+    _quietly(lambda: spread_over_states(complaints, rng, now))
+    return True
+
+
+def spread_in_bulk(ids: list[int], rng: random.Random, now: dt.datetime, *, templates: int, log=None) -> bool:
+    """Walk ``templates`` of the complaints through the engine, copy their histories onto the
+    others (``complaints.demo_bulk``)."""
+    from kefu.complaints import demo_bulk
+
+    _quietly(lambda: demo_bulk.spread(ids, rng, now, templates=templates, log=log))
     return True
 
 
@@ -427,6 +499,13 @@ class Result:
     customers: int
     complaints: int
     workflow: bool
+    bulk: bool = False
+
+
+# Above this many new complaints, ``load`` walks templates and copies them (``spread_in_bulk``).
+BULK_ABOVE = 1000
+BULK_CHUNK = 2000
+TEMPLATES = 150
 
 
 def load(
@@ -436,14 +515,19 @@ def load(
     seed: int = DEFAULT_SEED,
     now: dt.datetime | None = None,
     workflow: bool = True,
+    bulk: bool | None = None,
+    templates: int = TEMPLATES,
     progress=None,
     log=None,
 ) -> Result:
     """Load the demo: users and customers (missing ones only), then complaints.
 
-    ``complaints=None`` files the first year of complaints only when there are
+    ``complaints=None`` files fifteen months of complaints only when there are
     none yet, so running ``kefu demo`` twice adds nothing; a number adds that
     many more. ``workflow=False`` leaves them all registered (much faster).
+    Each complaint is walked through the engine; with ``bulk`` (the default
+    above ``BULK_ABOVE`` complaints) only ``templates`` of them are, and the
+    others get copies of their histories.
     """
     from kefu.complaints.models import Complaint
 
@@ -457,10 +541,64 @@ def load(
     # A second run with --complaints must not repeat the first run's choices.
     if not new_customers:
         rng = random.Random(f"{seed}:{Complaint.objects.count()}")
-    filed = add_complaints(complaints, rng, users, now=now, progress=progress) if complaints else []
+    bulk = complaints > BULK_ABOVE if bulk is None else bulk
+    # A small demo gets a busy last month, so that every work list has something in it.
+    boost = 1.0 if bulk else 5.0
+    filed = (
+        add_complaints(complaints, rng, users, now=now, progress=progress, recent_boost=boost, bulk=bulk)
+        if complaints
+        else []
+    )
     spread = False
     if filed and workflow:
-        if log:
-            log(f"Moving {len(filed)} complaints along the workflow (about 0.1 s each) ...")
-        spread = spread_states(filed, rng, now)
-    return Result(users=len(users), customers=len(new_customers), complaints=len(filed), workflow=spread)
+        if bulk:
+            if log:
+                log(
+                    f"Walking {min(templates, len(filed))} complaints through the workflow, copying their histories ..."
+                )
+            spread = spread_in_bulk(filed, rng, now, templates=templates, log=log)
+        else:
+            if log:
+                log(f"Moving {len(filed)} complaints along the workflow (about 0.1 s each) ...")
+            spread = spread_states(filed, rng, now)
+    return Result(
+        users=len(users), customers=len(new_customers), complaints=len(filed), workflow=spread, bulk=bulk
+    )
+
+
+@dataclass
+class Lateness:
+    """The open steps and case deadlines at a moment: how many, how many overdue and by how much."""
+
+    open_steps: int
+    late_steps: Counter  # working days late -> open steps and tasks (the work lists' rows)
+    open_cases: int
+    late_cases: Counter  # working days late -> open case deadlines
+
+    def describe(self) -> str:
+        def part(counter: Counter, total: int, what: str) -> str:
+            late = sum(counter.values())
+            spread = ", ".join(f"{days} d: {n}" for days, n in sorted(counter.items())) or "none"
+            share = f"{100 * late / total:.1f} %" if total else "-"
+            return f"{what}: {total} open, {late} overdue ({share}; working days late {spread})"
+
+        return "; ".join(
+            [part(self.late_steps, self.open_steps, "steps"), part(self.late_cases, self.open_cases, "cases")]
+        )
+
+
+def lateness(now: dt.datetime | None = None) -> Lateness:
+    """How late the open work is at ``now``: one query for the open rows, working days by the calendar."""
+    from kefu.flow import clocks
+    from kefu.flow.models import Kind, Step
+
+    now = now or timezone.now()
+    calendar = WorkCalendar.cached()
+    counts = {Kind.STEP: 0, Kind.CASE: 0}
+    late = {Kind.STEP: Counter(), Kind.CASE: Counter()}
+    for kind, due_at in Step.objects.filter(done_at__isnull=True).values_list("kind", "due_at").iterator():
+        kind = Kind.CASE if kind == Kind.CASE else Kind.STEP  # the work: steps and tasks
+        counts[kind] += 1
+        if due_at < now:
+            late[kind][clocks.late_workdays(due_at, now, calendar)] += 1
+    return Lateness(counts[Kind.STEP], late[Kind.STEP], counts[Kind.CASE], late[Kind.CASE])

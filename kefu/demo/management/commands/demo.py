@@ -1,5 +1,7 @@
 """``kefu demo``: load the demo organisation, customers and complaints (see kefu/demo/data.py)."""
 
+import time
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -27,19 +29,47 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=demo.DEFAULT_CUSTOMERS, metavar="N")
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
         parser.add_argument(
+            "--templates",
+            type=int,
+            default=demo.TEMPLATES,
+            metavar="N",
+            help="with many complaints: walk N of them through the workflow and copy their histories "
+            f"onto the others (used above {demo.BULK_ABOVE} complaints)",
+        )
+        parser.add_argument(
+            "--walk-all",
+            action="store_true",
+            help="walk every complaint through the workflow, however many (about 0.1 s each)",
+        )
+        parser.add_argument(
             "--no-workflow",
             action="store_true",
             help="leave the new complaints registered instead of moving them along the workflow (faster)",
         )
 
-    def handle(self, *args, if_empty, complaints, customers, seed, no_workflow, verbosity, **options):
+    def handle(
+        self,
+        *args,
+        if_empty,
+        complaints,
+        customers,
+        seed,
+        templates,
+        walk_all,
+        no_workflow,
+        verbosity,
+        **options,
+    ):
         if complaints is not None and complaints < 0:
             raise CommandError("--complaints must not be negative")
         if customers < 0:
             raise CommandError("--customers must not be negative")
+        if templates < 1:
+            raise CommandError("--templates must be at least 1")
         if if_empty and get_user_model().objects.exists():
             self.stdout.write("Users exist already: demo data not loaded.")
         else:
+            started = time.monotonic()
             bar = None
             if verbosity > 0 and (complaints or 0) >= 1000:
                 bar = tqdm(total=complaints, unit="complaint", desc="complaints", file=self.stderr._out)
@@ -54,6 +84,8 @@ class Command(BaseCommand):
                     complaints=complaints,
                     seed=seed,
                     workflow=not no_workflow,
+                    bulk=False if walk_all else None,
+                    templates=templates,
                     progress=progress,
                     log=self.stdout.write if verbosity > 0 else None,
                 )
@@ -62,11 +94,15 @@ class Command(BaseCommand):
             finally:
                 if bar is not None:
                     bar.close()
-            states = "spread over the workflow" if result.workflow else "all registered"
+            states = "all registered"
+            if result.workflow:
+                states = "histories copied from templates" if result.bulk else "walked through the workflow"
             self.stdout.write(
                 f"Demo data: {result.users} users, {result.customers} new customers, "
-                f"{result.complaints} new complaints ({states})."
+                f"{result.complaints} new complaints ({states}) in {time.monotonic() - started:.0f} s."
             )
+            if result.workflow and verbosity > 0:
+                self.stdout.write(f"Open work now: {demo.lateness().describe()}.")
         if verbosity > 0:
             self.print_logins()
 
