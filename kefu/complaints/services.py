@@ -564,6 +564,10 @@ def apply_investigation(ctx) -> None:
         responsible_department=org.department(d.responsible_department),
         supplier=d.supplier,
     )
+    # 004 COP14 5.3.1: with capa.open_for_every_valid_complaint on, a valid complaint opens its 8D.
+    from kefu.capa.services import on_complaint_valid
+
+    on_complaint_valid(ctx.record, ctx.by, now=ctx.now)
 
 
 def apply_proposal(ctx) -> None:
