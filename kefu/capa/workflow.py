@@ -48,6 +48,24 @@ MANAGEMENT_REP = Who(
     reason=lambda user, capa, sit: _("you do not hold the role of management representative"),
 )
 
+
+def _in_owning_department(user, capa, sit) -> bool:
+    return any(access.in_department(user, code, min_role=Role.CLERK) for code in sit.owners())
+
+
+DEPARTMENT = Who(
+    "custom",
+    test=_in_owning_department,
+    text=lambda capa, sit: (
+        _("the responsible department")
+        if capa is None
+        else _("the responsible department: %(department)s") % {"department": capa.department.name}
+    ),
+    reason=lambda user, capa, sit: (
+        _("you are not a member of %(department)s") % {"department": capa.department.name}
+    ),
+)
+
 STEPS = {
     "reply": StepSpec(
         "reply", gettext_lazy("8D reply (D0-D7)"), "48 hours", owner=_department_owner,
@@ -139,7 +157,7 @@ REPLY_INPUTS = (
 
 ACTIONS = {
     "submit_reply": Action(
-        "submit_reply", gettext_noop("Submit the 8D reply"), (S.REPLY, S.REVISION), Who("step_owner"),
+        "submit_reply", gettext_noop("Submit the 8D reply"), (S.REPLY, S.REVISION), DEPARTMENT,
         (Outcome(None),), schemas.ReplyIn, services.apply_reply,
         "000 4.6.1: the department replies with evidence attached; not sent until its manager approves",
         closes_step=False, inputs=REPLY_INPUTS,
