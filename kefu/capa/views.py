@@ -156,3 +156,36 @@ def analysis(request):
         "capa/analysis.html",
         {"month": month, "rows": rows, "error": error, "chart": chart, "nav": "capa"},
     )
+
+
+def _report(request, number: str, kind: str):
+    from django.http import HttpResponse
+
+    from . import report
+
+    try:
+        detail = selectors.capa_detail(request.user, number, what=f"export {kind}", request=request)
+    except (NotFound, Forbidden) as exc:
+        return _refused(exc)
+    if kind == "pdf":
+        body, content_type = report.pdf(detail.capa), "application/pdf"
+    else:
+        body, content_type = (
+            report.xlsx(detail.capa),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename={number}.{kind}"
+    return response
+
+
+@login_required
+def report_pdf(request, number: str):
+    """The 8D report as PDF, in the usual 8D layout."""
+    return _report(request, number, "pdf")
+
+
+@login_required
+def report_xlsx(request, number: str):
+    """The 8D report as an Excel workbook."""
+    return _report(request, number, "xlsx")
