@@ -34,6 +34,8 @@ def test_open_from_complaint_copies_the_problem_and_links_the_source(org, api, p
     assert detail["source"] == {"type": "complaint", "key": c.number}
     html = page("quality").get(f"/capa/{capa.number}/").content.decode()
     assert f'href="/complaints/{c.number}/"' in html
+    html = page("quality").get(f"/complaints/{c.number}/").content.decode()
+    assert 'id="capa-links"' in html and f'href="/capa/{capa.number}/"' in html
 
 
 def test_a_complaint_without_responsible_department_needs_one(org):
