@@ -123,7 +123,8 @@ def pdf(capa, **options) -> bytes:
     """The 8D report as PDF bytes (WeasyPrint; ``options`` go to ``write_pdf``)."""
     from weasyprint import CSS, HTML
 
-    fonts = [CSS(filename=str(FONT_DIR / "400.css")), CSS(filename=str(FONT_DIR / "700.css"))]
+    fonts = [CSS(filename=str(FONT_DIR / name)) for name in ("400.css", "700.css")]
+    fonts.append(CSS(filename=str(Path(__file__).with_name("report_8d.css"))))
     return HTML(string=html(capa), base_url=str(FONT_DIR)).write_pdf(stylesheets=fonts, **options)
 
 
