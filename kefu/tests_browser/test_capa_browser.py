@@ -42,7 +42,9 @@ def act(tab, action: str, fields: dict | None = None) -> None:
         else:
             box.fill(value)
     panel.locator("form button.btn-primary").click()
-    tab.wait_for_load_state("networkidle")
+    # the panel answers in place (htmx) with what was done
+    expect(tab.locator("#workflow-panel .msg-success")).to_be_visible()
+    tab.reload()
 
 
 def as_user(tab, username: str, number: str) -> None:

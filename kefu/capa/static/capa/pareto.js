@@ -9,6 +9,7 @@
   box.style.height = "420px";
   var chart = echarts.init(box);
   chart.setOption({
+    animation: false,
     tooltip: {trigger: "axis"},
     legend: {data: [count, cumulative]},
     xAxis: {type: "category", data: data.types},
