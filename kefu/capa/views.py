@@ -20,6 +20,7 @@ from kefu.core.workcalendar import TZ
 
 from . import selectors, services
 from .forms import AttachmentForm, CapaForm, FilterForm
+from .models import DocumentKind
 from .workflow import FLOW
 
 
@@ -83,6 +84,12 @@ def capa_detail(request, number: str):
         detail = selectors.capa_detail(request.user, number, request=request)
     except (NotFound, Forbidden) as exc:
         return _refused(exc)
+    for e in detail.history:  # the history in words: the action's and the state's labels
+        own = {"open": _("Opened"), "attach": _("Files added")}
+        e.label = FLOW.label_of(e.action) if e.action in FLOW.actions else own.get(e.action, e.action)
+        e.state_label = FLOW.status_label(e.to_state) if e.to_state else ""
+    kinds = dict(DocumentKind.choices)
+    documents = [{**d, "label": kinds.get(d.get("kind"), d.get("kind"))} for d in detail.capa.documents or []]
     return render(
         request,
         "capa/capa_detail.html",
@@ -91,6 +98,7 @@ def capa_detail(request, number: str):
             "detail": detail,
             "workflow": {"steps": detail.steps},
             "source_url": selectors.source_url(detail.capa),
+            "documents": documents,
             "attachment_form": AttachmentForm(),
             "nav": "capa",
         },

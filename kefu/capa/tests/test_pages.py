@@ -83,7 +83,7 @@ def test_detail_shows_the_disciplines_and_the_actions_go_through_the_panel(org, 
     capa.refresh_from_db()
     assert capa.status == "review"
     html = client.get(f"/capa/{capa.number}/").content.decode()
-    assert "PF-001" in html and "approve_reply" in html  # the history lists the approval
+    assert "PF-001" in html and "审核回复（部门经理）" in html and "控制计划" in html  # history, D7 in words
 
 
 def test_analysis_page_has_the_pareto_table_and_chart(org, page):
