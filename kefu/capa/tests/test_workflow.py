@@ -155,6 +155,8 @@ def test_a_report_sent_back_is_revised_within_24_hours_and_approved_again(org):
     assert (capa.status, step.code, step.department.code) == (Status.REVISION, "revision", "production")
     assert step.due_at == sent + dt.timedelta(hours=24)
     assert not sweep(now=sent + dt.timedelta(hours=23, minutes=59)).issued
+    sweep(now=sent + dt.timedelta(hours=24, minutes=1))
+    assert capa_reminders(capa).filter(step__code="revision").count() == 1
     act(capa, "submit_reply", org["production"], reply(), now=sent + dt.timedelta(hours=2))
     capa.refresh_from_db()
     assert capa.status == Status.REVISION  # still waiting for the manager
@@ -226,3 +228,13 @@ def test_the_whole_8d_to_closure(org):
     assert capa.recognition == "表彰生产二课"
     assert not Inquiry.objects.filter(record_type="capa", record_id=capa.pk).exists()
     assert Capa.objects.get(pk=capa.pk).documents[0] == {"kind": "pfmea", "number": "PF-001", "revision": "C"}
+
+
+def test_the_open_steps_are_on_the_work_lists(org, api):
+    capa = open_capa(org)
+    rows = api("production").get("/api/v1/work").json()["results"]
+    mine = [r for r in rows if r["record_type"] == "capa"]
+    assert [(r["record"], r["step"], r["department"]) for r in mine] == [(capa.number, "reply", "production")]
+    assert not [
+        r for r in api("warehouse").get("/api/v1/work").json()["results"] if r["record_type"] == "capa"
+    ]
