@@ -97,3 +97,17 @@ def test_evidence_is_listed_on_the_detail(org, api):
     evidence(capa, org, "training.png")
     body = api("quality").get(f"/api/v1/capas/{capa.number}").json()
     assert [a["name"] for a in body["attachments"]] == ["training.png"]
+
+
+def test_a_capa_of_a_customer_is_as_confidential_as_the_customer(org, api):
+    from kefu.complaints.tests.workflow_factory import customer
+    from kefu.customers.models import CustomerAccessLog
+
+    mine = open_capa(org, customer=customer("C7", owner=org["sales"]))
+    plain = open_capa(org)
+    numbers = lambda user: {r["number"] for r in api(user).get("/api/v1/capas").json()["results"]}  # noqa: E731
+    assert numbers("sales") == {mine.number, plain.number}
+    assert numbers("sales2") == {plain.number}
+    assert api("sales2").get(f"/api/v1/capas/{mine.number}").status_code == 403
+    assert CustomerAccessLog.objects.filter(customer__code="C7").exists()
+    assert api("sales").get(f"/api/v1/capas/{mine.number}").status_code == 200
