@@ -16,8 +16,8 @@ PYTEST_ARGS ?=
 
 # Debian packages installed when missing: a CJK font for pages and PDFs, and
 # Debian's chromium for the browser tests (never a downloaded browser build).
-RUN_PACKAGES := fonts-noto-cjk
-TEST_PACKAGES := chromium fonts-noto-cjk
+RUN_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0  # pango: WeasyPrint, the 8D report PDF
+TEST_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
 
 .PHONY: help venv .venv run dev test test-sqlite test-pg test-orm lint format bench messages vendor clean debian-run debian-test
 

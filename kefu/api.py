@@ -72,6 +72,7 @@ def not_found(request, exc):
 
 
 def _register_routers() -> None:
+    from kefu.capa.api import router as capa_router
     from kefu.complaints.api import router as complaints_router
     from kefu.core.api import router as core_router
     from kefu.customers.api import router as customers_router
@@ -80,6 +81,7 @@ def _register_routers() -> None:
     api.add_router("/calendar", core_router)
     api.add_router("/customers", customers_router)
     api.add_router("/complaints", complaints_router)  # with /{number}/actions of the case engine
+    api.add_router("/capas", capa_router)  # corrective actions (8D), with /{number}/actions
     api.add_router("", work_router)  # /work, /reminders, /lateness-inquiries of every record type
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kefu.flow",
     "kefu.customers",
     "kefu.complaints",
+    "kefu.capa",
     "kefu.search",
     "kefu.demo",
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/", include("kefu.customers.urls")),
     path("work/", include("kefu.flow.urls")),
     path("complaints/", include("kefu.complaints.urls")),
+    path("capa/", include("kefu.capa.urls")),
     path("public/", include("kefu.complaints.public_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

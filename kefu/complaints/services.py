@@ -671,6 +671,10 @@ def apply_investigation(ctx) -> None:
         responsible_department=org.department(d.responsible_department),
         supplier=d.supplier,
     )
+    # 004 COP14 5.3.1: with capa.open_for_every_valid_complaint on, a valid complaint opens its 8D.
+    from kefu.capa.services import on_complaint_valid
+
+    on_complaint_valid(ctx.record, ctx.by, now=ctx.now)
 
 
 def apply_proposal(ctx) -> None:
@@ -704,6 +708,14 @@ def apply_approve(ctx) -> None:
         "handling": c.handling,
         "loss_amount": str(c.loss_amount) if c.loss_amount is not None else None,
     }
+    # The GM office put the improvement under tracking (002 篇4 第九条(六)): the approved decision
+    # opens the corrective action (8D) of the department with the largest share (issue 14).
+    if c.tracking:
+        from kefu.capa.services import open_from_complaint
+
+        top = c.responsibilities.select_related("department").order_by("-share", "id").first()
+        capa = open_from_complaint(c, ctx.by, department=top.department if top else None, now=ctx.now)
+        ctx.step.data["capa"] = capa.number
 
 
 def apply_send_back(ctx) -> None:

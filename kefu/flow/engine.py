@@ -119,6 +119,9 @@ def step_due(flow, spec, record, start, settings, calendar) -> tuple[dt.datetime
     customer = flow.customer_deadline_of(record) if flow.customer_deadline_of is not None else None
     if spec.customer_deadline and customer is not None:
         return customer, duration
+    fixed = spec.due_of(record) if spec.due_of is not None else None
+    if fixed is not None:
+        return fixed, duration
     return clocks.due(start, duration, calendar, settings), duration
 
 

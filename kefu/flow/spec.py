@@ -107,6 +107,9 @@ class StepSpec:
     # the explanation to the customer of a complaint found not established); it never is "the
     # open step" of the record, and its own ``Action.task`` completes it.
     task: bool = False
+    # record -> a fixed deadline (a date the department committed to) or None: it replaces the
+    # clock (the setting's duration stays the fallback); a customer-set deadline still wins.
+    due_of: Callable | None = None
 
     def setting_key(self, flow: str, variant: str = "") -> str:
         return f"due.{flow}.{self.code}" + (f".{variant}" if variant else "")
