@@ -287,7 +287,9 @@ def _synthesis(c: Complaint, rng: random.Random) -> dict:
         else "同意业务部意见, 责任归属品质判定部门",
         "responsibility": shares,
         "human_negligence": negligence,
-        "tracking": not negligence and rng.random() < 0.6,
+        # Not under tracking: an approved decision under tracking opens an 8D (kefu.capa), which the
+        # demo does not walk yet; it would stay open and late in every work list.
+        "tracking": False,
         "penalty": rng.choice(["none", "warning", "bonus_deduction"]),
     }
 

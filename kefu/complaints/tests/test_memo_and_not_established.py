@@ -234,7 +234,7 @@ def test_an_overruled_memo_after_closing_leaves_the_case_closed(org):
     assert (c.status, c.closed_at) == ("closed", closed_at)
     memo = Memo.objects.get(record_id=c.pk)
     assert memo.ruling == "overruled" and memo.ruling_note == "the decision stands"
-    assert not Step.objects.filter(record_id=c.pk, done_at__isnull=True).exists()
+    assert not Step.objects.filter(record_type="complaint", record_id=c.pk, done_at__isnull=True).exists()
     event = AuditEvent.objects.get(object_id=c.number, action="rule_memo")
     assert (event.from_state, event.to_state, event.data["ruling"]) == ("closed", "closed", "overruled")
     with pytest.raises(Conflict):  # nothing left to rule on
@@ -254,7 +254,7 @@ def test_a_memo_while_open_is_ruled_beside_the_step_and_may_send_the_case_back(o
     take_action(c.number, "rule_memo", by=org["gm"],
                 payload={"memo": second.pk, "upheld": True, "note": "quality re-checks in the synthesis"})  # fmt: skip
     c.refresh_from_db()
-    assert c.status == "synthesis" and synthesis.pk == Step.objects.get(record_id=c.pk, done_at__isnull=True,
+    assert c.status == "synthesis" and synthesis.pk == Step.objects.get(record_type="complaint", record_id=c.pk, done_at__isnull=True,
                                                                         kind="step").pk  # fmt: skip
     # Upheld with a step named: back to the sales proposal; the synthesis step is withdrawn.
     take_action(c.number, "rule_memo", by=org["gm"],
