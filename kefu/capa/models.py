@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.complaints.choices import Severity
+from kefu.core.models import StoredFile
 
 
 class Status(models.TextChoices):
@@ -174,7 +175,7 @@ def attachment_path(instance, filename: str) -> str:
     return f"capa/{now:%Y/%m}/{instance.capa.number}/{filename}"
 
 
-class Attachment(models.Model):
+class Attachment(StoredFile):
     """Evidence (photos, training records; 000 4.6.1) or the report in the customer's format."""
 
     class Kind(models.TextChoices):
@@ -184,18 +185,3 @@ class Attachment(models.Model):
     capa = models.ForeignKey(Capa, on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.EVIDENCE)
     file = models.FileField(upload_to=attachment_path, max_length=300)
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["uploaded_at", "id"]
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-
-    def __str__(self) -> str:
-        return self.original_name

@@ -202,10 +202,7 @@ def add_attachments(capa: Capa, uploads, *, by, kind: str = Attachment.Kind.EVID
                 uploaded_by=by if by is not None and by.is_authenticated else None,
                 uploaded_at=now,
             )
-            item.upload.seek(0)
-            att.file.save(files.storage_name(item.name), item.upload, save=False)
-            written.add(att.file.name)
-            att.save()
+            written.store(att, item)
             stored.append(att)
         audit.record(
             locked, "attach", by=by, data={"kind": kind, "files": [a.original_name for a in stored]}, at=now

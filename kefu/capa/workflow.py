@@ -116,16 +116,7 @@ GUARDS = {
         gettext_lazy("the department has not submitted its reply yet"),
         gettext_lazy("a reply was submitted"),
     ),
-    "pending_extension": Guard(
-        lambda c, sit: sit.pending_extension,
-        gettext_lazy("there is no extension request to decide"),
-        gettext_lazy("an extension request is waiting"),
-    ),
-    "no_pending_extension": Guard(
-        lambda c, sit: not sit.pending_extension,
-        gettext_lazy("an extension request is already waiting"),
-        gettext_lazy("no extension request waiting"),
-    ),
+    **engine.EXTENSION_GUARDS,
 }
 
 REPLY_INPUTS = (

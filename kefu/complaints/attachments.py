@@ -225,6 +225,13 @@ class WrittenFiles:
         self.names.append(name)
         sync_to_disk(name)
 
+    def store(self, row, checked: CheckedFile) -> None:
+        """Write ``checked`` as ``row.file`` (a ``StoredFile``) and save the row, remembering the file."""
+        checked.upload.seek(0)
+        row.file.save(storage_name(checked.name), checked.upload, save=False)
+        self.add(row.file.name)
+        row.save()
+
     def __enter__(self) -> WrittenFiles:
         return self
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.models import StoredFile
 from kefu.customers.choices import Region
 
 from .choices import (
@@ -197,24 +198,9 @@ def attachment_path(instance, filename: str) -> str:
     return f"complaints/{now:%Y/%m}/{instance.complaint.number}/{filename}"
 
 
-class Attachment(models.Model):
+class Attachment(StoredFile):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=300)
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["uploaded_at", "id"]
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 # --- the letters to the customer (R1.4) -------------------------------------------------------------

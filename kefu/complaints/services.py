@@ -128,10 +128,7 @@ def _store(
         uploaded_by=by if by is not None and by.is_authenticated else None,
         uploaded_at=now,
     )
-    checked.upload.seek(0)
-    att.file.save(files.storage_name(checked.name), checked.upload, save=False)
-    written.add(att.file.name)
-    att.save()
+    written.store(att, checked)
     return att
 
 

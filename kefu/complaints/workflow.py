@@ -656,16 +656,7 @@ GUARDS = {
         ),
         gettext_lazy("a major or serious complaint: after the management meeting's decision (setting)"),
     ),
-    "pending_extension": Guard(
-        lambda c, sit: sit.pending_extension,
-        gettext_lazy("there is no extension request to decide"),
-        gettext_lazy("an extension request is waiting"),
-    ),
-    "no_pending_extension": Guard(
-        lambda c, sit: not sit.pending_extension,
-        gettext_lazy("an extension request is already waiting"),
-        gettext_lazy("no extension request waiting"),
-    ),
+    **engine.EXTENSION_GUARDS,
 }
 
 # --- what the engine asks of a complaint ----------------------------------------------------------

@@ -36,7 +36,7 @@ from kefu.core.workcalendar import WorkCalendar
 
 from . import access, clocks, registry
 from .models import CASE_CODE, Extension, Inquiry, Kind, Meeting, Memo, Ruling, Step
-from .spec import Action, Flow, Situation, StepSpec, Who
+from .spec import Action, Flow, Guard, Situation, StepSpec, Who
 from .validation import validate
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
@@ -847,6 +847,20 @@ def _approver_reason(user, record, sit: Situation) -> str:
     }
 
 
+# The guards of ``request_extension`` / ``approve_extension`` that every flow offering them uses
+# (``guards={**engine.EXTENSION_GUARDS, ...}``).
+EXTENSION_GUARDS = {
+    "pending_extension": Guard(
+        lambda c, sit: sit.pending_extension,
+        gettext_lazy("there is no extension request to decide"),
+        gettext_lazy("an extension request is waiting"),
+    ),
+    "no_pending_extension": Guard(
+        lambda c, sit: not sit.pending_extension,
+        gettext_lazy("an extension request is already waiting"),
+        gettext_lazy("no extension request waiting"),
+    ),
+}
 EXTENSION_APPROVER = Who("custom", test=may_approve_extension, text=_approver_text, reason=_approver_reason)
 
 
