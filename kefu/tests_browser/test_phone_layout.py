@@ -1,4 +1,4 @@
-"""Issue 13: at 390 px wide every page of the complaints, the customers, the work list and the public
+"""Issue 13: at 390 px wide every page of the complaints, the customers, the work list, the 8Ds and the public
 form fits the screen (lists become cards, wide tables scroll inside their card, forms stack)."""
 
 from __future__ import annotations
@@ -42,6 +42,19 @@ def case(people):
         now=received,
     )
     take_action(c.number, "assign", by=gmoffice, payload={"note": "请品质部调查并于三日内回复。" * 4})
+    from kefu.capa.services import open_capa
+
+    c.capa = open_capa(
+        by=gmoffice,
+        title=c.title,
+        department="production",
+        problem=c.description,
+        nonconformity="品质",
+        severity="major",
+        customer=people["customers"][0],
+        source_type="complaint",
+        source=c.number,
+    )
     return c
 
 
@@ -57,6 +70,10 @@ def _pages(case) -> list[str]:
         "/customers/C1001/?tab=access",
         "/customers/new/",
         "/work/",
+        "/capa/",
+        f"/capa/{case.capa.number}/",
+        "/capa/new/",
+        "/capa/analysis/",
         "/public/complaint/",
         "/public/complaint/status/",
     ]
