@@ -22,6 +22,8 @@ def test_english_case_page_names_departments_statuses_and_messages_in_english(pa
     assert "GM office" in timeline and "Quality" in timeline and gm_office not in timeline
     steps = html.split('id="case-steps"')[1].split("</table>")[0]
     assert "<td>GM office</td>" in steps and gm_office not in steps
+    findings = html.split('id="findings"')[1].split("</section>")[0]
+    assert "GM office" in findings and gm_office not in findings  # who wrote each part of the form
     r = client.post(
         f"/work/complaint/{c.number}/act/submit_investigation/", {"cause": ""}, HTTP_HX_REQUEST="true"
     )
