@@ -81,7 +81,7 @@ def _register_routers() -> None:
     api.add_router("/calendar", core_router)
     api.add_router("/customers", customers_router)
     api.add_router("/complaints", complaints_router)  # with /{number}/actions of the case engine
-    api.add_router("/capas", capa_router)  # corrective actions (8D), with /{number}/actions
+    api.add_router("/capa", capa_router)  # corrective actions (8D), with /{number}/actions
     api.add_router("", work_router)  # /work, /reminders, /lateness-inquiries of every record type
 
 

@@ -1,5 +1,5 @@
 """Corrective actions (8D) API v1: list, detail, open, evidence, and the engine's actions
-(``GET /capas/{number}/actions``, ``POST /capas/{number}/actions/{action}``)."""
+(``GET /capa/{number}/actions``, ``POST /capa/{number}/actions/{action}``)."""
 
 from __future__ import annotations
 

@@ -283,7 +283,7 @@ FLOW = Flow(
     list_related=("customer",),
     lookup=lookup,
     panel_notes=panel_notes,
-    api_path="/capas",
+    api_path="/capa",
     reopen_steps=lambda c: ("reply",),
     seed="000 客户审核 4.4-4.7; 001 6.3.4; 003 4.1.3; 004 COP14",
 )

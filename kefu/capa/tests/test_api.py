@@ -22,7 +22,7 @@ NEW = {
 
 
 def test_create_and_read(org, api):
-    res = api("quality").post("/api/v1/capas", NEW, content_type="application/json")
+    res = api("quality").post("/api/v1/capa", NEW, content_type="application/json")
     assert res.status_code == 201, res.content
     body = res.json()
     assert body["status"] == "reply" and body["department"] == "production"
@@ -36,36 +36,36 @@ def test_create_and_read(org, api):
 
 def test_create_refusals(org, api):
     res = api("quality").post(
-        "/api/v1/capas", {**NEW, "department": "nowhere"}, content_type="application/json"
+        "/api/v1/capa", {**NEW, "department": "nowhere"}, content_type="application/json"
     )
     assert res.status_code == 422 and res.json()["field"] == "department"
-    res = api("quality").post("/api/v1/capas", {**NEW, "colour": "red"}, content_type="application/json")
+    res = api("quality").post("/api/v1/capa", {**NEW, "colour": "red"}, content_type="application/json")
     assert res.status_code == 400
-    res = api("sales").post("/api/v1/capas", NEW, content_type="application/json")
+    res = api("sales").post("/api/v1/capa", NEW, content_type="application/json")
     assert res.status_code == 403
 
 
 def test_list_filters(org, api):
     a = open_capa(org)
     b = open_capa(org, department="warehouse")
-    rows = lambda q: [r["number"] for r in api("quality").get(f"/api/v1/capas?{q}").json()["results"]]  # noqa: E731
+    rows = lambda q: [r["number"] for r in api("quality").get(f"/api/v1/capa?{q}").json()["results"]]  # noqa: E731
     assert set(rows("")) == {a.number, b.number}
     assert rows("department=warehouse") == [b.number]
     assert set(rows("status=reply")) == {a.number, b.number}
     assert rows("status=closed") == []
     assert set(rows("overdue=true")) == {a.number, b.number}  # opened in 2026-11, long past 48 hours
-    assert api("quality").get("/api/v1/capas?status=nope").status_code == 400
+    assert api("quality").get("/api/v1/capa?status=nope").status_code == 400
 
 
 def test_reply_through_the_api_needs_evidence_then_the_manager(org, api):
     capa = open_capa(org, now=dt.datetime.now(dt.UTC))
-    url = f"/api/v1/capas/{capa.number}/actions"
+    url = f"/api/v1/capa/{capa.number}/actions"
     today = dt.date.today()
     data = reply((today + dt.timedelta(days=10)).isoformat())
     res = api("production").post(f"{url}/submit_reply", data, content_type="application/json")
     assert res.status_code == 422 and res.json()["field"] == "attachments"
     up = api("production").post(
-        f"/api/v1/capas/{capa.number}/attachments",
+        f"/api/v1/capa/{capa.number}/attachments",
         {"attachments": [SimpleUploadedFile("a.png", PNG, "image/png")]},
     )
     assert up.status_code == 201 and up.json()[0]["kind"] == "evidence"
@@ -87,15 +87,15 @@ def test_reply_through_the_api_needs_evidence_then_the_manager(org, api):
 
 def test_openapi_documents_the_capa_routes(org, api):
     paths = api("quality").get("/api/v1/openapi.json").json()["paths"]
-    assert "/api/v1/capas" in paths
-    assert "/api/v1/capas/{number}/actions/{action}" in paths
-    assert "/api/v1/capas/{number}/attachments" in paths
+    assert "/api/v1/capa" in paths
+    assert "/api/v1/capa/{number}/actions/{action}" in paths
+    assert "/api/v1/capa/{number}/attachments" in paths
 
 
 def test_evidence_is_listed_on_the_detail(org, api):
     capa = open_capa(org)
     evidence(capa, org, "training.png")
-    body = api("quality").get(f"/api/v1/capas/{capa.number}").json()
+    body = api("quality").get(f"/api/v1/capa/{capa.number}").json()
     assert [a["name"] for a in body["attachments"]] == ["training.png"]
 
 
@@ -105,9 +105,9 @@ def test_a_capa_of_a_customer_is_as_confidential_as_the_customer(org, api):
 
     mine = open_capa(org, customer=customer("C7", owner=org["sales"]))
     plain = open_capa(org)
-    numbers = lambda user: {r["number"] for r in api(user).get("/api/v1/capas").json()["results"]}  # noqa: E731
+    numbers = lambda user: {r["number"] for r in api(user).get("/api/v1/capa").json()["results"]}  # noqa: E731
     assert numbers("sales") == {mine.number, plain.number}
     assert numbers("sales2") == {plain.number}
-    assert api("sales2").get(f"/api/v1/capas/{mine.number}").status_code == 403
+    assert api("sales2").get(f"/api/v1/capa/{mine.number}").status_code == 403
     assert CustomerAccessLog.objects.filter(customer__code="C7").exists()
-    assert api("sales").get(f"/api/v1/capas/{mine.number}").status_code == 200
+    assert api("sales").get(f"/api/v1/capa/{mine.number}").status_code == 200

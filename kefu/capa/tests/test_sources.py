@@ -28,9 +28,9 @@ def test_open_from_complaint_copies_the_problem_and_links_the_source(org, api, p
     assert capa.where == c.customer.name
     # idempotent while it is open
     assert services.open_from_complaint(c, org["gmoffice"], now=MONDAY).pk == capa.pk
-    body = api("quality").get(f"/api/v1/capas?source_type=complaint&source={c.number}").json()
+    body = api("quality").get(f"/api/v1/capa?source_type=complaint&source={c.number}").json()
     assert [r["number"] for r in body["results"]] == [capa.number]
-    detail = api("quality").get(f"/api/v1/capas/{capa.number}").json()
+    detail = api("quality").get(f"/api/v1/capa/{capa.number}").json()
     assert detail["source"] == {"type": "complaint", "key": c.number}
     html = page("quality").get(f"/capa/{capa.number}/").content.decode()
     assert f'href="/complaints/{c.number}/"' in html
