@@ -554,12 +554,13 @@ class Copier:
         return self.rng.choice(found) if found else None
 
 
-def _update_steps(rows: list[tuple]) -> None:
+def _update_rows(model, names, rows) -> None:
+    """``UPDATE`` the fields ``names`` (attnames) of ``model``'s rows, one statement run for all:
+    each row is its values in that order, then its primary key."""
     if not rows:
         return
-    meta = Step._meta
-    names = ["done_at", "done_by", "data", "assignee"]
-    fields = [meta.get_field(n) for n in names]
+    meta = model._meta
+    fields = [next(f for f in meta.concrete_fields if f.attname == n or f.name == n) for n in names]
     qn = connection.ops.quote_name
     sql = (
         f"UPDATE {qn(meta.db_table)} SET "
@@ -572,23 +573,14 @@ def _update_steps(rows: list[tuple]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def _update_steps(rows: list[tuple]) -> None:
+    _update_rows(Step, ("done_at", "done_by", "data", "assignee"), rows)
 
 
 def _update_complaints(names: tuple, rows: list[list]) -> None:
-    meta = Complaint._meta
-    fields = [next(f for f in meta.concrete_fields if f.attname == n) for n in names]
-    qn = connection.ops.quote_name
-    sql = (
-        f"UPDATE {qn(meta.db_table)} SET "
-        + ", ".join(f"{qn(f.column)} = %s" for f in fields)
-        + f" WHERE {qn(meta.pk.column)} = %s"
-    )
-    params = [
-        [f.get_db_prep_save(v, connection) for f, v in zip(fields, r[:-1], strict=True)] + [r[-1]]
-        for r in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    _update_rows(Complaint, names, rows)
 
 
 # --- the whole run ------------------------------------------------------------------------------------
