@@ -93,7 +93,7 @@ class ReplyIn(ActionIn):
 
 
 class ApproveIn(ActionIn):
-    pass
+    """An approval: nothing beyond the optional note of every action."""
 
 
 class SendBackIn(ActionIn):

@@ -3,18 +3,15 @@ the history), evidence upload and download, the monthly Pareto. Parse, call, ren
 
 from __future__ import annotations
 
-import mimetypes
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponseForbidden
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.complaints.attachments import INLINE_TYPES
+from kefu.complaints import attachments as files
 from kefu.core.errors import Forbidden, Invalid, KefuError, NotFound
 from kefu.core.workcalendar import TZ
 
@@ -135,14 +132,7 @@ def attachment_download(request, number: str, pk: int):
     att = capa.attachments.filter(pk=pk).first()
     if att is None:
         raise Http404(_("no such file"))
-    inline = att.content_type in INLINE_TYPES
-    response = FileResponse(
-        att.file.open("rb"), content_type=att.content_type or mimetypes.guess_type(att.original_name)[0]
-    )
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(att.original_name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.file_response(request, att)
 
 
 @login_required

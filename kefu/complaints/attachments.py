@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import mimetypes
 import os
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
@@ -276,3 +279,21 @@ def _fsync(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def file_response(request, att):
+    """The stored file of ``att`` (a ``StoredFile``) as a download: images and PDFs inline unless
+    ``?download``, never sniffed; 404 when the file is missing from storage."""
+    try:
+        handle = att.file.open("rb")
+    except OSError:
+        raise Http404(_("the file is missing from storage")) from None
+    content_type = (
+        att.content_type or mimetypes.guess_type(att.original_name)[0] or "application/octet-stream"
+    )
+    inline = content_type in INLINE_TYPES and request.GET.get("download") is None
+    response = FileResponse(handle, content_type=content_type)
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(att.original_name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -11,8 +11,8 @@ removes the folders older than that (``sweep``), so abandoned forms leave nothin
 
 from __future__ import annotations
 
-import contextlib
 import json
+import logging
 import os
 import secrets
 import time
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 
 from kefu.core.errors import Invalid
 
@@ -30,6 +30,7 @@ ROOT = "pending"
 SALT = "kefu.complaints.pending"
 MAX_AGE = 24 * 3600  # seconds a refused form's files are kept
 MANIFEST = "manifest.json"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,7 @@ def keep(token: str, uploads, dropped=()) -> tuple[str, list[Invalid]]:
     manifest = _manifest(folder)
     for key in [k for k in manifest if k in dropped]:
         del manifest[key]
-        with contextlib.suppress(OSError):
-            default_storage.delete(f"{folder}/{key}")
+        default_storage.delete(f"{folder}/{key}")  # (a missing file is no error)
     refused = []
     for upload in uploads:
         try:
@@ -96,8 +96,7 @@ def keep(token: str, uploads, dropped=()) -> tuple[str, list[Invalid]]:
         manifest[key] = {"name": checked.name, "size": checked.size}
     if manifest or dropped:
         name = f"{folder}/{MANIFEST}"
-        with contextlib.suppress(OSError):
-            default_storage.delete(name)
+        default_storage.delete(name)
         default_storage.save(name, ContentFile(json.dumps(manifest).encode()))
     return token, refused
 
@@ -128,12 +127,16 @@ def discard(token: str) -> None:
 
 
 def _remove(folder: str) -> None:
-    with contextlib.suppress(OSError, NotImplementedError):
+    """Delete a pending folder; a failure is logged and left for the next sweep (the files are
+    copies kept for a refused form, never a record's only file)."""
+    try:
         _dirs, names = default_storage.listdir(folder)
         for name in names:
             default_storage.delete(f"{folder}/{name}")
-        with contextlib.suppress(OSError, NotImplementedError):
+        if isinstance(default_storage, FileSystemStorage):  # on disk: the empty folder goes too
             os.rmdir(default_storage.path(folder))
+    except (OSError, NotImplementedError) as exc:
+        log.warning("pending files: could not remove %s: %s", folder, exc)
 
 
 def sweep(now: float | None = None) -> int:
@@ -141,14 +144,14 @@ def sweep(now: float | None = None) -> int:
     now = time.time() if now is None else now
     try:
         folders, _names = default_storage.listdir(ROOT)
-    except (OSError, NotImplementedError):
+    except FileNotFoundError:  # no refused form has kept a file yet
         return 0
     removed = 0
     for ident in folders:
         folder = f"{ROOT}/{ident}"
         try:
             age = now - default_storage.get_modified_time(f"{folder}/{MANIFEST}").timestamp()
-        except (OSError, NotImplementedError):
+        except FileNotFoundError:  # a folder being written, or one without a manifest
             continue
         if age > MAX_AGE:
             _remove(folder)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponseForbidden
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -176,19 +174,7 @@ def attachment_download(request, number: str, pk: int):
     att = complaint.attachments.filter(pk=pk).first()
     if att is None:
         raise Http404(_("no such attachment"))
-    try:
-        handle = att.file.open("rb")
-    except OSError:
-        raise Http404(_("the file is missing from storage")) from None
-    content_type = (
-        att.content_type or mimetypes.guess_type(att.original_name)[0] or "application/octet-stream"
-    )
-    inline = content_type in files.INLINE_TYPES and request.GET.get("download") is None
-    response = FileResponse(handle, content_type=content_type)
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(att.original_name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.file_response(request, att)
 
 
 @login_required
