@@ -24,6 +24,10 @@ class Role(models.TextChoices):
     DEPUTY_GM = "deputy_gm", _("Deputy GM")
     GM = "gm", _("GM")
     MANAGEMENT_REP = "management_rep", _("Management representative")
+    # 体系专员: routes an existing customer's audit nonconformities to 8Ds (000 客户审核, R7.3).
+    SYSTEM_SPECIALIST = "system_specialist", _("System specialist")
+    # HSPM 代表: approves the customers' hazardous-substance limits (000 HSF, R12.2).
+    HSPM_REP = "hspm_rep", _("HSPM representative")
     ADMIN = "admin", _("Administrator")
 
 
@@ -31,6 +35,8 @@ ROLE_RANK = {
     Role.CLERK: 1,
     Role.MANAGER: 2,
     Role.MANAGEMENT_REP: 2,
+    Role.SYSTEM_SPECIALIST: 1,
+    Role.HSPM_REP: 1,
     Role.DEPUTY_GM: 3,
     Role.GM: 4,
     Role.ADMIN: 0,  # administers the system; approves nothing by rank
