@@ -88,9 +88,11 @@ def open_step(capa):
     return steps(capa).get(done_at__isnull=True)
 
 
-def to_review(org, capa, *, now=MONDAY):
+def to_review(org, capa, *, now=MONDAY, verify_by=None):
+    """The reply submitted and approved at ``now``; verification committed 18 days later."""
     evidence(capa, org)
-    act(capa, "submit_reply", org["production"], reply(), now=now)
+    verify_by = verify_by or (now.astimezone(TZ).date() + dt.timedelta(days=18)).isoformat()
+    act(capa, "submit_reply", org["production"], reply(verify_by), now=now)
     act(capa, "approve_reply", prodmgr(org), now=now)
     capa.refresh_from_db()
     return capa
