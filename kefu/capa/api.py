@@ -72,8 +72,12 @@ def disciplines(c) -> dict:
             "customer": {"checked": c.customer_checked, "nonconforming": c.customer_nonconforming},
         },
         "d4_root_cause": {
-            "occurrence": {"why": c.why_occurrence, "root_cause": c.root_cause_occurrence},
-            "escape": {"why": c.why_escape, "root_cause": c.root_cause_escape},
+            "occurrence": {
+                "why": c.why_occurrence,
+                "fishbone": c.fishbone_occurrence,
+                "root_cause": c.root_cause_occurrence,
+            },
+            "escape": {"why": c.why_escape, "fishbone": c.fishbone_escape, "root_cause": c.root_cause_escape},
         },
         "d5_d6_corrective_action": {
             "action": c.corrective_action,

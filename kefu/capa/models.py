@@ -105,11 +105,14 @@ class Capa(models.Model):
     customer_nonconforming = models.PositiveIntegerField(
         _("nonconforming at the customer"), null=True, blank=True
     )
-    # D4: root cause of the occurrence and of the escape, each with its 5-Why rows.
+    # D4: root cause of the occurrence and of the escape, each with its 5-Why rows and/or fishbone.
     why_occurrence = models.JSONField(_("5-Why (occurrence)"), default=list, blank=True)
     root_cause_occurrence = models.TextField(_("root cause (occurrence)"), blank=True)
     why_escape = models.JSONField(_("5-Why (escape)"), default=list, blank=True)
     root_cause_escape = models.TextField(_("root cause (escape)"), blank=True)
+    # D4 as a fishbone (Ishikawa, 6M): {"man": [...], "machine": [...], ...}; see ``fishbone``.
+    fishbone_occurrence = models.JSONField(_("fishbone (occurrence)"), default=dict, blank=True)
+    fishbone_escape = models.JSONField(_("fishbone (escape)"), default=dict, blank=True)
     # D5-D6: the permanent corrective action and its implementation.
     corrective_action = models.TextField(_("permanent corrective action"), blank=True)
     implementation = models.TextField(_("implementation"), blank=True)

@@ -14,6 +14,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import fishbone
+
 FONT_DIR = Path(settings.BASE_DIR) / "kefu" / "static" / "kefu" / "vendor" / "noto-sans-sc"
 
 
@@ -62,8 +64,10 @@ def sections(capa) -> list[tuple[str, list[tuple[str, str]]]]:
             _("D4 Root cause"),
             [
                 (_("5-Why (occurrence)"), whys(capa.why_occurrence)),
+                (_("Fishbone (occurrence)"), fishbone.as_text(capa.fishbone_occurrence)),
                 (_("Root cause (occurrence)"), capa.root_cause_occurrence),
                 (_("5-Why (escape)"), whys(capa.why_escape)),
+                (_("Fishbone (escape)"), fishbone.as_text(capa.fishbone_escape)),
                 (_("Root cause (escape)"), capa.root_cause_escape),
             ],
         ),
@@ -112,10 +116,25 @@ def _header(capa) -> list[tuple[str, str]]:
     ]
 
 
+def fishbones(capa) -> list[dict]:
+    """D4's fishbones drawn in the PDF (those the reply gave): heading, effect, 6M bones."""
+    out = []
+    for heading, causes, effect in (
+        (_("Fishbone (occurrence)"), capa.fishbone_occurrence, capa.root_cause_occurrence),
+        (_("Fishbone (escape)"), capa.fishbone_escape, capa.root_cause_escape),
+    ):
+        if causes:
+            rows = fishbone.rows(causes)
+            out.append({"heading": heading, "effect": effect, "top": rows[:3], "bottom": rows[3:]})
+    return out
+
+
 def html(capa) -> str:
-    """The report's HTML, which the PDF renders."""
+    """The report's HTML, which the PDF renders: the disciplines as tables, D4's fishbones drawn
+    (the same causes are in D4's table as text, which the workbook shows)."""
     return render_to_string(
-        "capa/report_8d.html", {"capa": capa, "header": _header(capa), "sections": sections(capa)}
+        "capa/report_8d.html",
+        {"capa": capa, "header": _header(capa), "sections": sections(capa), "fishbones": fishbones(capa)},
     )
 
 

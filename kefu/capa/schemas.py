@@ -10,12 +10,16 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 from kefu.complaints.choices import Severity
 from kefu.core.schemas import CheckedModel, Day, In, Moment
 
+from . import fishbone
 from .models import DocumentKind, SourceType
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 OptText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Qty = Annotated[int, Field(ge=0, le=100_000_000)]
+# A fishbone: category -> causes (the API), or the form's "category: cause" lines; the services
+# check the categories (``fishbone.normalise``, 422 naming the field).
+Fishbone = dict[str, list[str] | str] | str
 
 
 def _lines(value):
@@ -67,9 +71,18 @@ class ReplyIn(ActionIn):
     transit_nonconforming: Qty
     customer_checked: Qty
     customer_nonconforming: Qty
-    why_occurrence: Annotated[list[Short], Field(min_length=1, max_length=10, description="D4: 5-Why rows")]
+    why_occurrence: Annotated[list[Short], Field(max_length=10, description="D4: 5-Why rows")] = []
+    fishbone_occurrence: Fishbone = Field(
+        default_factory=dict,
+        description="D4: the fishbone (6M) of the occurrence, category -> causes; categories: "
+        + ", ".join(fishbone.CODES)
+        + ". 5-Why rows or a fishbone (or both) are required",
+    )
     root_cause_occurrence: Text
-    why_escape: Annotated[list[Short], Field(min_length=1, max_length=10, description="D4: 5-Why rows")]
+    why_escape: Annotated[list[Short], Field(max_length=10, description="D4: 5-Why rows")] = []
+    fishbone_escape: Fishbone = Field(
+        default_factory=dict, description="D4: the fishbone (6M) of the escape, as `fishbone_occurrence`"
+    )
     root_cause_escape: Text
     corrective_action: Text
     implementation: Text

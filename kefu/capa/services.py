@@ -20,6 +20,7 @@ from kefu.core.errors import Invalid
 from kefu.core.workcalendar import TZ
 from kefu.flow import engine, registry
 
+from . import fishbone
 from .models import Attachment, Capa, SourceType, Status
 
 FLOW_NAME = "capa"
@@ -235,6 +236,13 @@ def apply_reply(ctx) -> None:
             _("attach the evidence (photos, training records) before replying (000 4.6.1)"),
             field="attachments",
         )
+    bones = {
+        name: fishbone.normalise(getattr(d, name), field=name)
+        for name in ("fishbone_occurrence", "fishbone_escape")
+    }
+    for whys, bone in (("why_occurrence", "fishbone_occurrence"), ("why_escape", "fishbone_escape")):
+        if not getattr(d, whys) and not bones[bone]:
+            raise Invalid(_("D4: give the 5-Why rows or the fishbone (6M) causes, or both"), field=whys)
     today = timezone.localtime(ctx.now, TZ).date()
     limit = verification_limit(ctx.now, ctx.settings)
     if d.verify_by < today or d.verify_by > limit:
@@ -255,8 +263,10 @@ def apply_reply(ctx) -> None:
         customer_checked=d.customer_checked,
         customer_nonconforming=d.customer_nonconforming,
         why_occurrence=list(d.why_occurrence),
+        fishbone_occurrence=bones["fishbone_occurrence"],
         root_cause_occurrence=d.root_cause_occurrence,
         why_escape=list(d.why_escape),
+        fishbone_escape=bones["fishbone_escape"],
         root_cause_escape=d.root_cause_escape,
         corrective_action=d.corrective_action,
         implementation=d.implementation,

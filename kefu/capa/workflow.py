@@ -119,6 +119,12 @@ GUARDS = {
     **engine.EXTENSION_GUARDS,
 }
 
+FISHBONE_OCCURRENCE = gettext_lazy(
+    'D4 fishbone, occurrence (one cause per line, "category: cause"; categories man, machine, material, '
+    "method, measurement, environment); 5-Why or fishbone"
+)
+FISHBONE_ESCAPE = gettext_lazy('D4 fishbone, escape (one cause per line, "category: cause")')
+
 REPLY_INPUTS = (
     inputs.area("team", gettext_lazy("D0 team (one member per line: name, role)")),
     inputs.area("containment", gettext_lazy("D3 containment")),
@@ -128,9 +134,11 @@ REPLY_INPUTS = (
     Input("transit_nonconforming", "text", gettext_lazy("D3 nonconforming in transit")),
     Input("customer_checked", "text", gettext_lazy("D3 checked at the customer")),
     Input("customer_nonconforming", "text", gettext_lazy("D3 nonconforming at the customer")),
-    inputs.area("why_occurrence", gettext_lazy("D4 5-Why, occurrence (one why per line)")),
+    inputs.area("why_occurrence", gettext_lazy("D4 5-Why, occurrence (one why per line)"), required=False),
+    inputs.area("fishbone_occurrence", FISHBONE_OCCURRENCE, required=False),
     inputs.area("root_cause_occurrence", gettext_lazy("D4 root cause of the occurrence")),
-    inputs.area("why_escape", gettext_lazy("D4 5-Why, escape (one why per line)")),
+    inputs.area("why_escape", gettext_lazy("D4 5-Why, escape (one why per line)"), required=False),
+    inputs.area("fishbone_escape", FISHBONE_ESCAPE, required=False),
     inputs.area("root_cause_escape", gettext_lazy("D4 root cause of the escape")),
     inputs.area("corrective_action", gettext_lazy("D5 permanent corrective action")),
     inputs.area("implementation", gettext_lazy("D6 implementation")),

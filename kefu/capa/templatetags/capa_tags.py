@@ -12,3 +12,13 @@ def capa_links(context, record, source_type: str = "complaint"):
 
     key = getattr(record, "number", "")
     return {"capas": list(capas_of(source_type, key).select_related("department")) if key else []}
+
+
+@register.inclusion_tag("capa/_partials/fishbone.html")
+def fishbone(causes, effect="", dom_id="fishbone"):
+    """D4's fishbone (6M): man, machine, material above the spine; method, measurement,
+    environment below; the effect (the root cause found) at the head."""
+    from kefu.capa import fishbone as bones
+
+    rows = bones.rows(causes)
+    return {"top": rows[:3], "bottom": rows[3:], "effect": effect, "dom_id": dom_id}
