@@ -118,6 +118,16 @@ class VerifyIn(ActionIn):
     result: Text
 
 
+class CustomerDeadlineIn(ActionIn):
+    """The customer set or moved its deadline after the 8D was opened (000 4.5.1, 4.7.2)."""
+
+    customer_deadline: Moment | None = Field(
+        description="the deadline the customer set (a naive time is Asia/Shanghai); null removes it and the "
+        "clocks apply again"
+    )
+    reason: Text = Field(description="why: the customer's request (its mail, the call)")
+
+
 class CloseIn(ActionIn):
     closure: Text
     recognition: Text

@@ -341,6 +341,50 @@ def apply_verify(ctx) -> None:
     )
 
 
+def apply_customer_deadline(ctx) -> None:
+    """Quality or the management rep sets, moves or removes the deadline the customer set, after
+    opening (000 4.5.1, 4.7.2: it replaces the clocks): the open step's deadline is computed again
+    by the engine, the history says old -> new for both, the step's department is told."""
+    d, capa = ctx.data, ctx.record
+    old, new = capa.customer_deadline, d.customer_deadline
+    if new == old:
+        raise Invalid(_("the customer's deadline is already this"), field="customer_deadline")
+    if new is not None and new <= ctx.now:
+        raise Invalid(_("the customer's deadline must be later than now"), field="customer_deadline")
+    ctx.set(customer_deadline=new)
+    before, after = engine.recompute_step_deadline(ctx)
+
+    def when(moment):
+        return timezone.localtime(moment, TZ).strftime("%Y-%m-%d %H:%M") if moment else _("none")
+
+    def iso(moment):
+        return timezone.localtime(moment, TZ).isoformat() if moment else None
+
+    note = _("Deadline set by the customer: %(old)s -> %(new)s.") % {"old": when(old), "new": when(new)}
+    step = ctx.sit.step
+    if step is not None:
+        note += " " + _("Step %(step)s due %(before)s -> %(after)s.") % {
+            "step": engine.step_label(ctx.flow, step),
+            "before": when(before),
+            "after": when(after),
+        }
+    ctx.audit_note = note
+    ctx.audit_data.update(
+        customer_deadline_before=iso(old),
+        customer_deadline_after=iso(new),
+        step=step.code if step is not None else None,
+        step_due_before=iso(before),
+        step_due_after=iso(after),
+    )
+    if step is not None and before != after:
+        ctx.notify(
+            "capa_deadline",
+            _("The customer's deadline changed: now due %(when)s") % {"when": when(after)},
+            f"{note}\n\n{d.reason}",
+            departments=[step.department.code],
+        )
+
+
 def apply_close(ctx) -> None:
     """D8: closure and the team's recognition."""
     ctx.set(closure=ctx.data.closure, recognition=ctx.data.recognition)

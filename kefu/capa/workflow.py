@@ -49,6 +49,20 @@ MANAGEMENT_REP = Who(
 )
 
 
+def _quality_or_management_rep(user, capa=None, sit=None) -> bool:
+    return access.in_department(user, D.QUALITY, min_role=Role.CLERK) or is_management_rep(user)
+
+
+QUALITY_OR_MANAGEMENT_REP = Who(
+    "custom",
+    test=_quality_or_management_rep,
+    text=lambda capa, sit: _("quality or the management representative"),
+    reason=lambda user, capa, sit: _(
+        "only quality or the management representative records the customer's deadline"
+    ),
+)
+
+
 def _in_owning_department(user, capa, sit) -> bool:
     return any(access.in_department(user, code, min_role=Role.CLERK) for code in sit.owners())
 
@@ -208,6 +222,15 @@ ACTIONS = {
         (Outcome(S.CLOSED),), schemas.CloseIn, services.apply_close,
         "8D D8: closure and recognition of the team",
         inputs=(inputs.area("closure", gettext_lazy("Closure")), inputs.area("recognition", gettext_lazy("Team recognition")), NOTE),
+    ),
+    "set_customer_deadline": Action(
+        "set_customer_deadline", gettext_noop("Record the customer's deadline"), ALL_OPEN,
+        QUALITY_OR_MANAGEMENT_REP, (Outcome(None),), schemas.CustomerDeadlineIn, services.apply_customer_deadline,
+        "000 4.5.1, 4.7.2: a deadline the customer set replaces the clocks; set, moved or removed after opening, "
+        "with the reason; the open step's deadline follows",
+        closes_step=False,
+        inputs=(Input("customer_deadline", "datetime", gettext_lazy("Deadline set by the customer")),
+                inputs.area("reason", gettext_lazy("Reason (the customer's request)")), NOTE),
     ),
     "object": Action(
         "object", gettext_noop("File an objection (签呈)"), ALL_STATES, Who("any_member"), (Outcome(None),),

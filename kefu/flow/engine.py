@@ -1002,3 +1002,26 @@ def relink(flow: Flow, record, customer_id: int | None) -> int:
     """The record now belongs to another customer: its steps follow (who may see them, R1.2).
     Call it in the transaction that changes the record."""
     return Step.objects.filter(record_type=flow.name, record_id=record.pk).update(customer_id=customer_id)
+
+
+def recompute_step_deadline(ctx: Ctx) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The open workflow step's deadline again, after what decides it changed during an action (a
+    deadline the customer set or moved): from the step's start on its clock, with its approved
+    extensions, unless the customer's deadline replaces it (``StepSpec.customer_deadline``). The
+    record's ``due_at`` follows. Notices already issued for the step stay. Returns (before,
+    after); (None, None) when no workflow step is open."""
+    step = ctx.sit.step
+    if step is None:
+        return None, None
+    flow, record = ctx.flow, ctx.record
+    spec = flow.steps[step.code]
+    before = step.due_at
+    due, _duration = step_due(flow, spec, record, step.started_at, ctx.settings, ctx.cal())
+    customer = flow.customer_deadline_of(record) if flow.customer_deadline_of is not None else None
+    if step.extended and not (spec.customer_deadline and customer is not None):
+        due = clocks.extend(due, clocks.Duration(step.extended, step.unit), ctx.cal(), ctx.settings)
+    if due != before:
+        step.due_at = due
+        step.save(update_fields=["due_at"])
+    ctx.set(due_at=due)
+    return before, due
