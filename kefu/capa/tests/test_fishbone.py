@@ -65,11 +65,6 @@ def test_a_reply_with_a_fishbone_instead_of_5_why(org):
         "method",
         "measurement",
     ]
-        "man",
-        "machine",
-        "method",
-        "measurement",
-    ]
     assert capa.fishbone_escape == {"measurement": ["抽检频次低"]}
     assert capa.why_escape == ["抽检频次低", "量具未覆盖孔径"]
 
