@@ -25,7 +25,7 @@ help:
 	@echo "make run          serve the demo on http://127.0.0.1:$(PORT) (gunicorn + background worker)"
 	@echo "make test         ruff and the whole pytest suite (SQLite; PostgreSQL too with KEFU_TEST_PG)"
 	@echo "make dev          runserver with reload and KEFU_DEBUG=1"
-	@echo "make bench [DB=pg] timed scenarios (bench/run.py)"
+	@echo "make bench [DB=pg] timed scenarios (bench/run.py), then the record lists (bench/records.py)"
 	@echo "make lint         ruff check and format check"
 	@echo "make messages     update and compile the zh_Hans translations"
 	@echo "make vendor       re-fetch the vendored front-end files from the npm registry"
@@ -137,6 +137,7 @@ test-orm: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --db $(DB)
+	$(BIN)/python bench/records.py --db $(DB)
 
 # --- vendored front-end files (see kefu/static/kefu/vendor/VERSIONS) ---------
 VENDOR := kefu/static/kefu/vendor

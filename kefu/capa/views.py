@@ -15,7 +15,7 @@ from kefu.complaints import attachments as files
 from kefu.core.errors import Forbidden, Invalid, KefuError, NotFound
 from kefu.core.workcalendar import TZ
 
-from . import selectors, services
+from . import selectors, services, tables
 from .forms import AttachmentForm, CapaForm, FilterForm
 from .models import DocumentKind
 from .workflow import FLOW
@@ -40,9 +40,6 @@ def capa_list(request):
         error, page = exc.detail, selectors.empty()
     params = request.GET.copy()
     params.pop("page", None)
-    now = timezone.now()
-    for c in page.items:
-        c.late = c.due_at is not None and c.closed_at is None and c.due_at < now
     return render(
         request,
         "capa/capa_list.html",
@@ -50,6 +47,7 @@ def capa_list(request):
             "form": form,
             "page": page,
             "capas": page.items,
+            "rows": tables.capa_rows(page.items),
             "error": error,
             "query": params.urlencode(),
             "nav": "capa",

@@ -109,3 +109,21 @@ def test_pareto_table_counts_and_cumulates(org):
         ("尺寸", 1, 9, 100.0),
     ]
     assert pareto(org["quality"], "2026-10") == []
+
+
+def test_list_rows_show_source_department_translated_labels_lateness_and_escape(
+    org, page, django_assert_max_num_queries
+):
+    import datetime as dt
+
+    late = open_capa(org, title="<b>划伤</b>", source_type="complaint", source="202611-0007")
+    fresh = open_capa(org, now=dt.datetime.now(dt.UTC), severity="major")
+    client = page("quality")
+    with django_assert_max_num_queries(12):
+        html = client.get("/capa/").content.decode()
+    rows = {n: html.split(n, 1)[1].split("</tr>", 1)[0] for n in (late.number, fresh.number)}
+    assert "&lt;b&gt;划伤&lt;/b&gt;" in rows[late.number] and "<b>划伤" not in html
+    assert '<span class="num">202611-0007</span>' in rows[late.number] and "客诉" in rows[late.number]
+    assert 'class="late"' in rows[late.number] and 'class="late"' not in rows[fresh.number]
+    assert "制造部" in rows[late.number] and 'data-label="责任部门"' in rows[late.number]
+    assert "badge-major" in rows[fresh.number] and "2026-11-04 10:00" in rows[late.number]
