@@ -18,7 +18,7 @@ from kefu.core.workcalendar import TZ
 from kefu.flow import access as flow_access
 from kefu.flow import engine, registry
 
-from .models import CLOSED_STATES, Capa, SourceType, Status
+from .models import OPEN_STATES, Capa, SourceType, Status
 
 OPEN = "open"
 STATUS_FILTER = ("", OPEN, *Status.values)
@@ -67,13 +67,15 @@ def capa_list(user, filters: CapaFilters, *, now: dt.datetime | None = None):
     qs = visible(user)
     f = filters
     if f.status == OPEN:
-        qs = qs.exclude(status__in=CLOSED_STATES)
+        # The open states named (not "not closed"): the capped count then reads the status index's
+        # open ranges only, not all of it (SQLite: 100,000 entries -> 10,000).
+        qs = qs.filter(status__in=OPEN_STATES)
     elif f.status:
         qs = qs.filter(status=f.status)
     if f.department:
         qs = qs.filter(department__code=f.department)
     if f.overdue:
-        qs = qs.filter(due_at__lt=now or timezone.now()).exclude(status__in=CLOSED_STATES)
+        qs = qs.filter(due_at__lt=now or timezone.now(), status__in=OPEN_STATES)
     if f.source_type:
         qs = qs.filter(source_type=f.source_type)
     if f.source:
