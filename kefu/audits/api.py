@@ -65,7 +65,11 @@ def finding_out(nc, capa) -> dict:
         "department": nc.department.code,
         "capa": None
         if capa is None
-        else {"number": capa.number, "status": capa.status, "url": reverse("capa:detail", args=[capa.number])},
+        else {
+            "number": capa.number,
+            "status": capa.status,
+            "url": reverse("capa:detail", args=[capa.number]),
+        },
     }
 
 
@@ -88,13 +92,24 @@ def detail_out(d: selectors.AuditDetail) -> dict:
         attachments=[_attachment(a.number, x) for _f, rows in d.folders for x in rows],
         steps=flow_api.steps_out(d.steps),
         earlier_audits=[
-            {"number": e["audit"].number, "status": e["audit"].status, "nonconformities": e["nonconformities"],
-             "open_8ds": e["open_8ds"], "without_8d": e["without_8d"]}
+            {
+                "number": e["audit"].number,
+                "status": e["audit"].status,
+                "nonconformities": e["nonconformities"],
+                "open_8ds": e["open_8ds"],
+                "without_8d": e["without_8d"],
+            }
             for e in d.earlier
         ],  # fmt: skip
         history=[
-            {"action": e.action, "from_status": e.from_state, "to_status": e.to_state, "by": e.actor_label,
-             "at": iso(e.at), "note": e.note}
+            {
+                "action": e.action,
+                "from_status": e.from_state,
+                "to_status": e.to_state,
+                "by": e.actor_label,
+                "at": iso(e.at),
+                "note": e.note,
+            }
             for e in d.history
         ],  # fmt: skip
     )

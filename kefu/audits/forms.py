@@ -30,7 +30,9 @@ class AuditForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    scope = forms.CharField(label=_("Scope and focus"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    scope = forms.CharField(
+        label=_("Scope and focus"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def rows(self) -> dict:
         data = dict(self.cleaned_data)
@@ -63,7 +65,9 @@ class AttachmentForm(forms.Form):
 
 class FilterForm(forms.Form):
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("all")), ("open", _("open"))] + list(Status.choices)
+        label=_("Status"),
+        required=False,
+        choices=[("", _("all")), ("open", _("open"))] + list(Status.choices),
     )
     audit_type = forms.ChoiceField(
         label=_("Audit type"), required=False, choices=[("", _("all"))] + list(AuditType.choices)

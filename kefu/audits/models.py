@@ -156,7 +156,10 @@ class Nonconformity(models.Model):
     clause = models.CharField(_("requirement / clause"), max_length=200, blank=True)
     severity = models.CharField(_("severity"), max_length=16, default="general")
     department = models.ForeignKey(
-        "core.Department", verbose_name=_("responsible department"), on_delete=models.PROTECT, related_name="+"
+        "core.Department",
+        verbose_name=_("responsible department"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)

@@ -16,7 +16,12 @@ from kefu.capa.report import FONT_DIR
 def html(detail) -> str:
     return render_to_string(
         "audits/report.html",
-        {"audit": detail.audit, "findings": detail.findings, "meetings": detail.meetings, "now": timezone.now()},
+        {
+            "audit": detail.audit,
+            "findings": detail.findings,
+            "meetings": detail.meetings,
+            "now": timezone.now(),
+        },
     )
 
 

@@ -144,4 +144,8 @@ def earlier_audits(a: Audit, limit: int = 10) -> list[dict]:
 
 def customer_audits(user, customer, limit: int = 20) -> list[Audit]:
     """The customer's audits for its page (the caller has checked the customer is visible)."""
-    return list(Audit.objects.filter(customer=customer).select_related("customer").order_by("-planned_start", "-id")[:limit])
+    return list(
+        Audit.objects.filter(customer=customer)
+        .select_related("customer")
+        .order_by("-planned_start", "-id")[:limit]
+    )

@@ -240,7 +240,8 @@ def plan_audit(
     now = now or timezone.now()
     if audit_type not in AuditType.values:
         raise Invalid(
-            _("unknown audit type %(t)r; one of %(types)s") % {"t": audit_type, "types": ", ".join(AuditType.values)},
+            _("unknown audit type %(t)r; one of %(types)s")
+            % {"t": audit_type, "types": ", ".join(AuditType.values)},
             field="audit_type",
         )
     if planned_end < planned_start:
@@ -264,7 +265,11 @@ def plan_audit(
     a.number = format_number(a.period, a.serial)
     flow = registry.get(FLOW_NAME)
     engine.open_record(
-        flow, a, by=by, now=now, data={"customer": customer.code, "audit_type": audit_type, "key": a.key_customer}
+        flow,
+        a,
+        by=by,
+        now=now,
+        data={"customer": customer.code, "audit_type": audit_type, "key": a.key_customer},
     )
     settings, calendar = config.snapshot(), WorkCalendar.cached()
     codes = ["notify_departments", "opening_notice"] + (["prep_meeting"] if a.key_customer else [])
@@ -283,7 +288,11 @@ def _task_mail(a: Audit, tasks, now) -> list:
             kind="step_opened",
             subject=f"[{a.number}] {label}",
             body=_("%(title)s\n\nStep: %(step)s, due %(due)s.")
-            % {"title": str(a), "step": label, "due": timezone.localtime(t.due_at).strftime("%Y-%m-%d %H:%M")},
+            % {
+                "title": str(a),
+                "step": label,
+                "due": timezone.localtime(t.due_at).strftime("%Y-%m-%d %H:%M"),
+            },
             memberships=outbox.members([t.department.code]),
             obj_type=FLOW_NAME,
             obj_id=a.number,
@@ -311,12 +320,16 @@ def add_nonconformity(
         from kefu.core.errors import Conflict
 
         raise Conflict(
-            _("nonconformities are recorded while the audit is in progress, its findings collected or its 8Ds opened"),
+            _(
+                "nonconformities are recorded while the audit is in progress, its findings collected or its 8Ds opened"
+            ),
             allowed=[],
             status=locked.status,
         )
     if not may_plan(by) and not may_route(by, locked):
-        raise Forbidden(_("nonconformities are recorded by sales / customer service, quality or the GM office"))
+        raise Forbidden(
+            _("nonconformities are recorded by sales / customer service, quality or the GM office")
+        )
     description = (description or "").strip()
     if not description:
         raise Invalid(_("must not be empty"), field="description")
@@ -393,7 +406,9 @@ def add_attachments(a: Audit, uploads, *, by, folder: str = Folder.P, customer_f
 def capas_of(a: Audit):
     from kefu.capa.models import Capa
 
-    return Capa.objects.filter(source_type="audit", source_key__startswith=f"{a.number}-NC").order_by("source_key")
+    return Capa.objects.filter(source_type="audit", source_key__startswith=f"{a.number}-NC").order_by(
+        "source_key"
+    )
 
 
 def open_8d_count(a: Audit) -> tuple[int, int]:
@@ -431,9 +446,11 @@ def on_capa_closed(capa, ctx) -> None:
     )  # fmt: skip
     if a.status != Status.FOLLOW_UP:
         return
-    step = Step.objects.filter(
-        record_type=FLOW_NAME, record_id=a.pk, kind=Kind.STEP, done_at__isnull=True
-    ).select_related("department", "assignee").first()
+    step = (
+        Step.objects.filter(record_type=FLOW_NAME, record_id=a.pk, kind=Kind.STEP, done_at__isnull=True)
+        .select_related("department", "assignee")
+        .first()
+    )
     if step is None:
         return
     subject = f"[{a.number}] " + _("All 8Ds of the audit are closed: confirm and send the improvement report")
@@ -452,7 +469,9 @@ def on_capa_closed(capa, ctx) -> None:
 
 
 def _attendees(d) -> list[dict]:
-    return [{"name": n, "side": "ours"} for n in d.ours] + [{"name": n, "side": "customer"} for n in d.customer]
+    return [{"name": n, "side": "ours"} for n in d.ours] + [
+        {"name": n, "side": "customer"} for n in d.customer
+    ]
 
 
 def _meeting(ctx, kind: str) -> AuditMeeting:
@@ -498,7 +517,9 @@ def apply_notify_departments(ctx) -> None:
         "auditors": "、".join(x["name"] for x in a.auditors or []) or "—", "scope": a.scope or "—",
         "departments": _dept_lines(a), "note": ctx.data.note,
     }  # fmt: skip
-    _notify_departments(ctx, "audit_departments", _("Customer audit on %(day)s") % {"day": _when(a.planned_start)}, body)
+    _notify_departments(
+        ctx, "audit_departments", _("Customer audit on %(day)s") % {"day": _when(a.planned_start)}, body
+    )
 
 
 def apply_opening_notice(ctx) -> None:
@@ -508,7 +529,9 @@ def apply_opening_notice(ctx) -> None:
         "The opening meeting of the customer audit %(name)s is at %(start)s, chaired by sales / customer "
         "service. Please attend.\n\n%(note)s"
     ) % {"name": a.name, "start": _when(a.planned_start), "note": ctx.data.note}
-    _notify_departments(ctx, "audit_opening", _("Opening meeting at %(at)s") % {"at": _when(a.planned_start)}, body)
+    _notify_departments(
+        ctx, "audit_opening", _("Opening meeting at %(at)s") % {"at": _when(a.planned_start)}, body
+    )
 
 
 def apply_prep_meeting(ctx) -> None:
@@ -544,7 +567,9 @@ def apply_remind_closing(ctx) -> None:
     body = _("The closing meeting of the customer audit %(name)s is at %(at)s. Please be there on time.") % {
         "name": a.name, "at": _when(a.closing_planned_at),
     }  # fmt: skip
-    _notify_departments(ctx, "audit_closing", _("Closing meeting at %(at)s") % {"at": _when(a.closing_planned_at)}, body)
+    _notify_departments(
+        ctx, "audit_closing", _("Closing meeting at %(at)s") % {"at": _when(a.closing_planned_at)}, body
+    )
 
 
 def apply_close_meeting(ctx) -> None:
@@ -608,7 +633,10 @@ def apply_send_report(ctx) -> None:
     addresses = [x["email"] for x in a.auditors or [] if x.get("email")]
     if not addresses:
         addresses = [
-            e for e in Contact.objects.filter(customer_id=a.customer_id).exclude(email="").values_list("email", flat=True)
+            e
+            for e in Contact.objects.filter(customer_id=a.customer_id)
+            .exclude(email="")
+            .values_list("email", flat=True)
         ]
     lines = [
         f"{nc.key} {nc.description} -> {c.number if c else '—'}: {(c.corrective_action if c else '') or '—'}"
@@ -650,7 +678,9 @@ def _close_tasks(ctx, codes, why: str) -> None:
         for t in ctx.sit.tasks.get(code, []):
             t.done_at = ctx.now
             t.done_by = ctx.by
-            t.data = {**(t.data or {}), why: True} if why == "missed" else {**(t.data or {}), "cancelled": why}
+            t.data = (
+                {**(t.data or {}), why: True} if why == "missed" else {**(t.data or {}), "cancelled": why}
+            )
             t.save(update_fields=["done_at", "done_by", "data"])
 
 

@@ -47,7 +47,14 @@ def audit_list(request):
     return render(
         request,
         "audits/audit_list.html",
-        {"form": form, "page": page, "audits": page.items, "error": error, "query": params.urlencode(), "nav": "audits"},
+        {
+            "form": form,
+            "page": page,
+            "audits": page.items,
+            "error": error,
+            "query": params.urlencode(),
+            "nav": "audits",
+        },
     )
 
 

@@ -66,17 +66,17 @@ STEPS = {
     ),
     "notify_departments": StepSpec(
         "notify_departments", gettext_lazy("Tell the departments of the audit"), "2 workdays", department=D.SALES,
-        action="notify_departments", task=True, due_of=services.departments_due,
+        action="notify_departments", task=True, opened_doc="when the audit is planned", due_of=services.departments_due,
         seed=f"000 4.1.1: at least 1-2 days before; the setting is the {BEFORE}",
     ),
     "opening_notice": StepSpec(
         "opening_notice", gettext_lazy("E-mail the opening meeting's attendees"), "1 workdays", department=D.SALES,
-        action="send_opening_notice", task=True, due_of=services.opening_notice_due,
+        action="send_opening_notice", task=True, opened_doc="when the audit is planned", due_of=services.opening_notice_due,
         seed=f"000 4.2.1: one day before the audit; the setting is the {BEFORE}",
     ),
     "prep_meeting": StepSpec(
         "prep_meeting", gettext_lazy("Preparation meeting (key customer)"), "7 days", department=D.SALES,
-        action="hold_prep_meeting", task=True, due_of=services.prep_meeting_due,
+        action="hold_prep_meeting", task=True, opened_doc="when the audit of a key customer is planned", due_of=services.prep_meeting_due,
         seed=f"000 4.1.2: a key customer's audit, at least a week before; the setting is the {BEFORE}",
     ),
     "audit": StepSpec(
@@ -85,7 +85,7 @@ STEPS = {
     ),
     "closing_reminder": StepSpec(
         "closing_reminder", gettext_lazy("Remind the closing meeting's attendees"), "1 hours", department=D.SALES,
-        action="remind_closing", task=True, due_of=services.closing_reminder_due,
+        action="remind_closing", task=True, opened_doc="by `schedule_closing`", due_of=services.closing_reminder_due,
         seed="000 4.2.3: one hour before the closing meeting; the setting is the time before it",
     ),
     "findings": StepSpec(
@@ -250,7 +250,10 @@ def summary(a) -> Summary:
 def panel_notes(a, sit) -> list[str]:
     if a.status == S.FOLLOW_UP:
         missing, still_open = services.open_8d_count(a)
-        return [_("8Ds still open: %(n)d; the audit moves on once every one is closed.") % {"n": still_open + missing}]
+        return [
+            _("8Ds still open: %(n)d; the audit moves on once every one is closed.")
+            % {"n": still_open + missing}
+        ]
     if a.status == S.CORRECTIVE and a.routing:
         return [a.get_routing_display()]
     return []

@@ -110,6 +110,7 @@ class StepSpec:
     # record -> a fixed deadline (a date the department committed to) or None: it replaces the
     # clock (the setting's duration stays the fallback); a customer-set deadline still wins.
     due_of: Callable | None = None
+    opened_doc: str = ""  # when a task opens, for the docs, if neither a state nor a memo opens it
 
     def setting_key(self, flow: str, variant: str = "") -> str:
         return f"due.{flow}.{self.code}" + (f".{variant}" if variant else "")

@@ -20,10 +20,16 @@ def at(y, m, d, h=9, mi=0):
     return dt.datetime(y, m, d, h, mi, tzinfo=TZ)
 
 
-def customer(code="C001", *, key=False, name=None):
+def customer(code="C001", *, key=False, name=None, owner="sales"):
+    """A customer owned by the salesman ``owner`` (a sales clerk sees only their own, R1.2)."""
+    from django.contrib.auth import get_user_model
+
     from kefu.customers.models import Customer
 
-    c, _ = Customer.objects.get_or_create(code=code, defaults={"name": name or f"客户{code}", "is_key": key})
+    user = get_user_model().objects.filter(username=owner).first()
+    c, _ = Customer.objects.get_or_create(
+        code=code, defaults={"name": name or f"客户{code}", "is_key": key, "owner": user}
+    )
     return c
 
 
@@ -32,12 +38,18 @@ def specialist(org):
 
     if "specialist" not in org:
         org["specialist"] = create_user(
-            "specialist", password="x", memberships=[(D.QUALITY, R.SYSTEM_SPECIALIST)], email="spec@example.com"
+            "specialist",
+            password="x",
+            memberships=[(D.QUALITY, R.SYSTEM_SPECIALIST)],
+            email="spec@example.com",
         )
     return org["specialist"]
 
 
-def plan(org, *, cust=None, audit_type="periodic", start=at(2026, 11, 9), end=None, now=MONDAY, by="sales"):
+AUDIT_DAY = at(2026, 11, 9)  # a Monday
+
+
+def plan(org, *, cust=None, audit_type="periodic", start=AUDIT_DAY, end=None, now=MONDAY, by="sales"):
     cust = cust or customer()
     return services.plan_audit(
         by=org[by],
@@ -45,7 +57,10 @@ def plan(org, *, cust=None, audit_type="periodic", start=at(2026, 11, 9), end=No
         audit_type=audit_type,
         planned_start=start,
         planned_end=end or start + dt.timedelta(hours=8),
-        departments=[{"department": "production", "manager": "王五"}, {"department": "quality", "manager": "赵六"}],
+        departments=[
+            {"department": "production", "manager": "王五"},
+            {"department": "quality", "manager": "赵六"},
+        ],
         auditors=[{"name": "Smith", "title": "SQE", "email": "smith@customer.example"}],
         scope="IATF 16949 过程审核",
         now=now,
@@ -75,7 +90,9 @@ def to_findings(org, a, *, now=None):
 
 
 def add_nc(org, a, text="首件检验记录缺失", department="production"):
-    return services.add_nonconformity(a, by=org["sales"], description=text, department=department, clause="8.5.1")
+    return services.add_nonconformity(
+        a, by=org["sales"], description=text, department=department, clause="8.5.1"
+    )
 
 
 def reload(a) -> Audit:

@@ -96,7 +96,13 @@ def test_key_customer_gets_a_preparation_meeting_a_week_before(org):
     a = plan(org, cust=customer("K001", key=True), start=at(2026, 11, 16))
     assert a.key_customer
     assert_limit(a, "prep_meeting", at(2026, 11, 9))
-    act(a, "hold_prep_meeting", org["sales"], meeting(ours=["王五", "赵六", "品质经理"]), now=at(2026, 11, 9, 10))
+    act(
+        a,
+        "hold_prep_meeting",
+        org["sales"],
+        meeting(ours=["王五", "赵六", "品质经理"]),
+        now=at(2026, 11, 9, 10),
+    )
     assert rows(a, "prep_meeting").get().done_at == at(2026, 11, 9, 10)
     assert reload(a).meetings.get().kind == "preparation"
 
@@ -104,9 +110,21 @@ def test_key_customer_gets_a_preparation_meeting_a_week_before(org):
 def test_closing_meeting_reminder_one_hour_before_and_moves_with_the_meeting(org):
     a = plan(org)
     act(a, "open_meeting", org["sales"], meeting(), now=at(2026, 11, 9))
-    act(a, "schedule_closing", org["sales"], {"closing_at": "2026-11-09T16:00:00+08:00"}, now=at(2026, 11, 9, 10))
+    act(
+        a,
+        "schedule_closing",
+        org["sales"],
+        {"closing_at": "2026-11-09T16:00:00+08:00"},
+        now=at(2026, 11, 9, 10),
+    )
     assert rows(a, "closing_reminder").get().due_at == at(2026, 11, 9, 15)
-    act(a, "schedule_closing", org["sales"], {"closing_at": "2026-11-09T17:00:00+08:00"}, now=at(2026, 11, 9, 11))
+    act(
+        a,
+        "schedule_closing",
+        org["sales"],
+        {"closing_at": "2026-11-09T17:00:00+08:00"},
+        now=at(2026, 11, 9, 11),
+    )
     assert_limit(a, "closing_reminder", at(2026, 11, 9, 16))
 
 
@@ -144,7 +162,7 @@ def test_new_customer_nonconformities_go_to_quality_and_become_8ds(org):
     step = rows(a, "open_8d").get()
     assert step.department.code == "quality"
     with pytest.raises(Forbidden):
-        act(a, "open_8ds", org["specialist"], now=at(2026, 11, 10, 11))
+        act(a, "open_8ds", org["production"], now=at(2026, 11, 10, 11))
     act(a, "open_8ds", org["quality"], now=at(2026, 11, 10, 11))
     capas = list(Capa.objects.filter(source_type="audit").order_by("source_key"))
     assert [c.source_key for c in capas] == [f"{a.number}-NC01", f"{a.number}-NC02"]
@@ -178,7 +196,13 @@ def test_existing_customer_nonconformities_go_to_the_system_specialist(org):
 def _close_capa(org, capa):
     Capa.objects.filter(pk=capa.pk).update(status=CapaStatus.CLOSURE)
     capa.refresh_from_db()
-    act(capa, "close", org["quality"], {"closure": "已关闭", "recognition": "感谢团队"}, now=at(2026, 12, 1, 10))
+    act(
+        capa,
+        "close",
+        org["quality"],
+        {"closure": "已关闭", "recognition": "感谢团队"},
+        now=at(2026, 12, 1, 10),
+    )
 
 
 def test_audit_closes_only_when_all_its_8ds_are_closed(org):
@@ -188,7 +212,7 @@ def test_audit_closes_only_when_all_its_8ds_are_closed(org):
     _close_capa(org, first)
     with pytest.raises(Conflict) as exc:
         act(reload(a), "confirm_closed", org["quality"], now=at(2026, 12, 1, 11))
-    assert "not every nonconformity has a closed 8D" in exc.value.detail
+    assert "尚有不符合项的 8D 未关闭" in exc.value.detail  # zh-hans, the default language
     assert reload(a).status == Status.FOLLOW_UP
     assert not Notification.objects.filter(kind="audit_8ds_closed").exists()
     _close_capa(org, second)  # the last one: quality is told the audit can move on
