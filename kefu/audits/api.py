@@ -91,6 +91,17 @@ def detail_out(d: selectors.AuditDetail) -> dict:
         nonconformities=[finding_out(nc, c) for nc, c in d.findings],
         attachments=[_attachment(a.number, x) for _f, rows in d.folders for x in rows],
         steps=flow_api.steps_out(d.steps),
+        notices=[
+            {
+                "notice": n.code,
+                "about": iso(n.about),
+                "at": iso(n.at),
+                "sent_at": iso(n.sent_at),
+                "messages": n.mails,
+                "skipped": n.skipped or None,
+            }
+            for n in d.notices
+        ],  # fmt: skip
         earlier_audits=[
             {
                 "number": e["audit"].number,

@@ -21,9 +21,9 @@ class AuditForm(forms.Form):
         label=_("Our departments taking part"), choices=D.choices, widget=forms.CheckboxSelectMultiple
     )
     managers = forms.CharField(
-        label=_("Their managers (one per line: department code, name)"),
+        label=_("Their managers (one per line: department, name)"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "production, 王五"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "制造部, 王五"}),
     )
     auditors = forms.CharField(
         label=_("The customer's auditors (one per line: name, title, e-mail)"),
@@ -37,10 +37,11 @@ class AuditForm(forms.Form):
     def rows(self) -> dict:
         data = dict(self.cleaned_data)
         managers = {}
+        codes = {**{str(label): code for code, label in D.choices}, **{code: code for code in D.values}}
         for line in (data.pop("managers") or "").splitlines():
             parts = [p.strip() for p in line.replace("，", ",").split(",", 1)]
-            if len(parts) == 2 and parts[0]:
-                managers[parts[0]] = parts[1]
+            if len(parts) == 2 and parts[0] in codes:
+                managers[codes[parts[0]]] = parts[1]
         data["departments"] = [{"department": c, "manager": managers.get(c, "")} for c in data["departments"]]
         auditors = []
         for line in (data.pop("auditors") or "").splitlines():

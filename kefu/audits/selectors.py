@@ -16,6 +16,7 @@ from kefu.core.errors import Malformed
 from kefu.core.pagination import DEFAULT_PAGE_SIZE, PageOf, empty, paginate  # noqa: F401
 from kefu.flow import access as flow_access
 from kefu.flow import engine, registry
+from kefu.flow.models import Notice
 
 from . import services
 from .models import CLOSED_STATES, Audit, AuditType, Folder, Status
@@ -92,6 +93,7 @@ class AuditDetail:
     folders: list = field(default_factory=list)  # (Folder, [attachments])
     history: list = field(default_factory=list)
     earlier: list = field(default_factory=list)
+    notices: list = field(default_factory=list)  # the engine's advance notices, scheduled and sent
 
 
 def audit_detail(user, number: str, *, what: str = "view", request=None) -> AuditDetail:
@@ -106,6 +108,7 @@ def audit_detail(user, number: str, *, what: str = "view", request=None) -> Audi
         folders=[(f, [x for x in attachments if x.folder == f.value]) for f in Folder],
         history=audit.events_for("audit", a.number),
         earlier=earlier_audits(a),
+        notices=list(Notice.objects.filter(record_type="audit", record_id=a.pk).order_by("at", "id")),
     )
 
 

@@ -20,7 +20,7 @@ from kefu.core.choices import Role
 from kefu.core.errors import Forbidden, Invalid
 from kefu.core.models import Membership
 from kefu.core.workcalendar import TZ, WorkCalendar
-from kefu.flow import clocks, engine, registry
+from kefu.flow import clocks, engine, notices, registry
 from kefu.flow.models import Kind, Step
 
 from .models import (
@@ -38,7 +38,7 @@ from .models import (
 FLOW_NAME = "audit"
 # The preparation tasks opened with the audit; still open when the audit begins, they close as
 # missed (late: a lateness inquiry at the end, 002 篇4 第十四条).
-PREPARATION_TASKS = ("notify_departments", "opening_notice", "prep_meeting")
+PREPARATION_TASKS = ("prep_meeting",)
 
 
 def period_of(moment: dt.datetime) -> int:
@@ -54,50 +54,12 @@ def format_number(period: int, serial: int) -> str:
 # --- when the advance notices fall due (pure: the calendar and settings passed in) ----------------
 
 
-def before(moment: dt.datetime, value, calendar: WorkCalendar) -> dt.datetime:
-    """``moment`` less a duration: ``2 workdays`` -> the same time of day two working days earlier
-    on China's calendar (Monday 09:00 -> Thursday 09:00; over National Day to the last working day
-    before it); ``7 days`` -> a week earlier; ``1 hours`` -> an hour earlier."""
-    duration = clocks.Duration.parse(value)
-    if duration.unit == clocks.WORKDAYS:
-        local = timezone.localtime(moment, TZ)
-        day = calendar.add_workdays(local.date(), -duration.amount)
-        return dt.datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=TZ)
-    if duration.unit == clocks.DAYS:
-        return moment - dt.timedelta(days=duration.amount)
-    return moment - dt.timedelta(hours=duration.amount)
-
-
-def _setting(code: str) -> str:
-    spec = registry.get(FLOW_NAME).steps[code]
-    return config.snapshot().get(spec.setting_key(FLOW_NAME), spec.due)
-
-
-def notice_due(code: str, moment: dt.datetime | None) -> dt.datetime | None:
-    """The deadline of an advance-notice task: its setting's duration before ``moment``."""
-    if moment is None:
-        return None
-    return before(moment, _setting(code), WorkCalendar.cached())
-
-
-def departments_due(a: Audit):
-    """000 4.1.1: the departments are told at least 1-2 days (setting: 2 working days) before."""
-    return notice_due("notify_departments", a.planned_start)
-
-
-def opening_notice_due(a: Audit):
-    """000 4.2.1: the opening meeting's attendees get the e-mail one day before the audit."""
-    return notice_due("opening_notice", a.planned_start)
-
-
 def prep_meeting_due(a: Audit):
-    """000 4.1.2: for a key customer the preparation meeting at least a week before."""
-    return notice_due("prep_meeting", a.planned_start)
-
-
-def closing_reminder_due(a: Audit):
-    """000 4.2.3: the closing meeting's attendees are reminded one hour before it."""
-    return notice_due("closing_reminder", a.closing_planned_at)
+    """000 4.1.2: a key customer's preparation meeting at least a week before (the setting
+    ``due.audit.prep_meeting`` is the time before the planned start)."""
+    spec = registry.get(FLOW_NAME).steps["prep_meeting"]
+    value = config.snapshot().get(spec.setting_key(FLOW_NAME), spec.due)
+    return notices.before(a.planned_start, value, WorkCalendar.cached())
 
 
 def start_due(a: Audit):
@@ -272,10 +234,11 @@ def plan_audit(
         data={"customer": customer.code, "audit_type": audit_type, "key": a.key_customer},
     )
     settings, calendar = config.snapshot(), WorkCalendar.cached()
-    codes = ["notify_departments", "opening_notice"] + (["prep_meeting"] if a.key_customer else [])
-    tasks = [engine.new_step(flow, code, a, now=now, settings=settings, calendar=calendar) for code in codes]
-    Step.objects.bulk_create(tasks)
-    outbox.save(_task_mail(a, tasks, now))
+    if a.key_customer:
+        tasks = [engine.new_step(flow, "prep_meeting", a, now=now, settings=settings, calendar=calendar)]
+        Step.objects.bulk_create(tasks)
+        outbox.save(_task_mail(a, tasks, now))
+    notices.schedule(flow, a, settings=settings, calendar=calendar)
     return a
 
 
@@ -490,11 +453,6 @@ def _meeting(ctx, kind: str) -> AuditMeeting:
     return m
 
 
-def _notify_departments(ctx, kind: str, subject: str, body: str) -> None:
-    a = ctx.record
-    ctx.notify(kind, subject, body, departments=a.department_codes(), min_role=Role.MANAGER)
-
-
 def _when(moment) -> str:
     return timezone.localtime(moment, TZ).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
@@ -506,32 +464,53 @@ def _dept_lines(a: Audit) -> str:
     )
 
 
-def apply_notify_departments(ctx) -> None:
-    """000 4.1.1: the departments are told of the audit date so they can arrange who attends."""
-    a = ctx.record
+# --- the advance notices (``Flow.notices``, sent by the engine's notice pass) ----------------------------
+
+
+def notice_recipients(a: Audit):
+    """The managers of our departments taking part (000 4.1.1, 4.1.3: managers attend), and of sales
+    / customer service, who chair the meetings."""
+    return sorted(set(a.department_codes()) | {D.SALES}), Role.MANAGER, []
+
+
+def departments_text(a: Audit, moment) -> tuple[str, str]:
+    """000 4.1.1: the departments are told of the audit so they can arrange who attends."""
     body = _(
         "Customer audit %(name)s from %(start)s to %(end)s.\nAuditors: %(auditors)s\nScope: %(scope)s\n\n"
-        "Departments taking part:\n%(departments)s\n\nPlease arrange who attends. %(note)s"
+        "Departments taking part:\n%(departments)s\n\nPlease arrange who attends."
     ) % {
         "name": a.name, "start": _when(a.planned_start), "end": _when(a.planned_end),
         "auditors": "、".join(x["name"] for x in a.auditors or []) or "—", "scope": a.scope or "—",
-        "departments": _dept_lines(a), "note": ctx.data.note,
+        "departments": _dept_lines(a),
     }  # fmt: skip
-    _notify_departments(
-        ctx, "audit_departments", _("Customer audit on %(day)s") % {"day": _when(a.planned_start)}, body
-    )
+    return _("Customer audit on %(day)s") % {"day": _when(moment)}, body
 
 
-def apply_opening_notice(ctx) -> None:
+def opening_text(a: Audit, moment) -> tuple[str, str]:
     """000 4.2.1: the opening meeting's attendees are e-mailed one day before the audit."""
-    a = ctx.record
     body = _(
         "The opening meeting of the customer audit %(name)s is at %(start)s, chaired by sales / customer "
-        "service. Please attend.\n\n%(note)s"
-    ) % {"name": a.name, "start": _when(a.planned_start), "note": ctx.data.note}
-    _notify_departments(
-        ctx, "audit_opening", _("Opening meeting at %(at)s") % {"at": _when(a.planned_start)}, body
-    )
+        "service. Please attend.\n\n%(departments)s"
+    ) % {"name": a.name, "start": _when(moment), "departments": _dept_lines(a)}
+    return _("Opening meeting at %(at)s") % {"at": _when(moment)}, body
+
+
+def closing_text(a: Audit, moment) -> tuple[str, str]:
+    """000 4.2.3: the closing meeting's attendees are reminded one hour before it."""
+    body = _("The closing meeting of the customer audit %(name)s is at %(at)s. Please be there on time.") % {
+        "name": a.name, "at": _when(moment),
+    }  # fmt: skip
+    return _("Closing meeting at %(at)s") % {"at": _when(moment)}, body
+
+
+def closing_moment(a: Audit):
+    """The closing meeting's planned time while it is still to be held."""
+    return a.closing_planned_at if a.status in (Status.PLANNED, Status.IN_PROGRESS) else None
+
+
+def start_moment(a: Audit):
+    """The planned start while the audit has not begun."""
+    return a.planned_start if a.status == Status.PLANNED else None
 
 
 def apply_prep_meeting(ctx) -> None:
@@ -546,36 +525,19 @@ def apply_open_meeting(ctx) -> None:
 
 
 def apply_schedule_closing(ctx) -> None:
-    """000 4.2.3: the closing meeting's time is fixed; its attendees are reminded an hour before
-    (a task of sales / customer service, due then). A new time moves the reminder."""
+    """000 4.2.3: the closing meeting's time is fixed; its attendees are reminded an hour before (an
+    advance notice of the engine). A new time moves the reminder."""
     d, a = ctx.data, ctx.record
     if d.closing_at < a.planned_start:
         raise Invalid(_("the closing meeting cannot be before the audit starts"), field="closing_at")
     ctx.set(closing_planned_at=d.closing_at)
-    waiting = ctx.sit.tasks.get("closing_reminder") or []
-    if waiting:
-        for t in waiting:
-            t.due_at = closing_reminder_due(a)
-            t.save(update_fields=["due_at"])
-    else:
-        engine.open_task(ctx, "closing_reminder")
+    notices.schedule(ctx.flow, a, settings=ctx.settings, calendar=ctx.cal())
     ctx.audit_data["closing_at"] = timezone.localtime(d.closing_at, TZ).isoformat()
-
-
-def apply_remind_closing(ctx) -> None:
-    a = ctx.record
-    body = _("The closing meeting of the customer audit %(name)s is at %(at)s. Please be there on time.") % {
-        "name": a.name, "at": _when(a.closing_planned_at),
-    }  # fmt: skip
-    _notify_departments(
-        ctx, "audit_closing", _("Closing meeting at %(at)s") % {"at": _when(a.closing_planned_at)}, body
-    )
 
 
 def apply_close_meeting(ctx) -> None:
     """000 4.2.3: the closing meeting held; the findings are collected next (4.4.1)."""
     _meeting(ctx, MeetingKind.CLOSING)
-    _close_tasks(ctx, ("closing_reminder",), "missed")
 
 
 def apply_hand_over(ctx) -> None:
@@ -670,7 +632,8 @@ def nonconformities_with_8ds(a: Audit) -> list[tuple]:
 
 
 def apply_cancel(ctx) -> None:
-    _close_tasks(ctx, PREPARATION_TASKS + ("closing_reminder",), "cancelled")
+    _close_tasks(ctx, PREPARATION_TASKS, "cancelled")
+    notices.drop(ctx.flow, ctx.record)
 
 
 def _close_tasks(ctx, codes, why: str) -> None:

@@ -91,7 +91,7 @@ def audit_detail(request, number: str):
     except (NotFound, Forbidden) as exc:
         return _refused(exc)
     own = {
-        "open": _("Planned"),
+        "open": _("Audit planned"),
         "attach": _("Files added"),
         "add_nonconformity": _("Nonconformity recorded"),
         "all_8ds_closed": _("All 8Ds closed"),
@@ -100,6 +100,16 @@ def audit_detail(request, number: str):
         e.label = FLOW.label_of(e.action) if e.action in FLOW.actions else own.get(e.action, e.action)
         e.state_label = FLOW.status_label(e.to_state) if e.to_state else ""
     a = detail.audit
+    skipped = {
+        "passed": _("its date had passed"),
+        "closed": _("the audit was closed"),
+        "moved": _("the date moved"),
+        "gone": _("no longer applies"),
+    }
+    for n in detail.notices:
+        spec = FLOW.notices.get(n.code)
+        n.label = spec.label if spec is not None else n.code
+        n.why = skipped.get(n.skipped, n.skipped)
     for m in detail.meetings:
         m.ours, m.theirs = m.side("ours"), m.side("customer")
     departments = [
@@ -117,6 +127,7 @@ def audit_detail(request, number: str):
             "nc_form": NonconformityForm() if a.status in services.NC_STATES else None,
             "attachment_form": AttachmentForm(),
             "departments": departments,
+            "notices": detail.notices,
             "closed": a.status in (Status.CLOSED, Status.CANCELLED),
             "nav": "audits",
         },

@@ -1,14 +1,13 @@
 """The customer audit's flow as data for the case engine (STYLE 2; SPEC M7; 000 客户审核 4.1-4.4).
 
-planned (sales / customer service prepare; tasks: the departments told 2 working days before, the
-opening meeting's e-mail 1 working day before, a key customer's preparation meeting a week before)
--> in_progress (opening meeting held; the closing meeting's time fixed, its attendees reminded an
-hour before) -> findings (closing meeting held; the customer's findings collected) -> corrective
-(quality for a new customer, the system specialist for an existing one open an 8D per
-nonconformity) -> follow_up (until every 8D is closed) -> report (the improvement report to the
-customer) -> closed. The advance notices are tasks whose deadline is their setting's time before
-the audit's date (``StepSpec.due_of``): the engine's work lists, reminders and lateness inquiries
-apply to them as to every step. ``kefu workflow_doc`` prints the table.
+planned (sales / customer service prepare; the engine's advance notices tell the departments 2
+working days before and e-mail the opening meeting's attendees 1 working day before; a key
+customer's preparation meeting is a task due a week before) -> in_progress (opening meeting held;
+the closing meeting's time fixed, its attendees reminded an hour before) -> findings (closing
+meeting held; the customer's findings collected) -> corrective (quality for a new customer, the
+system specialist for an existing one open an 8D per nonconformity) -> follow_up (until every 8D
+is closed) -> report (the improvement report to the customer) -> closed. ``kefu workflow_doc``
+prints the table.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from kefu.core.errors import Forbidden, NotFound
 from kefu.flow import access as flow_access
 from kefu.flow import engine
 from kefu.flow import forms as inputs
-from kefu.flow.spec import Action, Flow, Guard, Input, Outcome, StepSpec, Summary, Who
+from kefu.flow.spec import Action, Flow, Guard, Input, NoticeSpec, Outcome, StepSpec, Summary, Who
 
 from . import schemas, services
 from .models import CLOSED_STATES, Audit, Routing, Status
@@ -64,16 +63,6 @@ STEPS = {
         "preparation", gettext_lazy("Audit preparation"), "0 days", department=D.SALES, action="open_meeting",
         due_of=services.start_due, seed="000 3.1, 4.1.4: sales / customer service organise; due at the planned start",
     ),
-    "notify_departments": StepSpec(
-        "notify_departments", gettext_lazy("Tell the departments of the audit"), "2 workdays", department=D.SALES,
-        action="notify_departments", task=True, opened_doc="when the audit is planned", due_of=services.departments_due,
-        seed=f"000 4.1.1: at least 1-2 days before; the setting is the {BEFORE}",
-    ),
-    "opening_notice": StepSpec(
-        "opening_notice", gettext_lazy("E-mail the opening meeting's attendees"), "1 workdays", department=D.SALES,
-        action="send_opening_notice", task=True, opened_doc="when the audit is planned", due_of=services.opening_notice_due,
-        seed=f"000 4.2.1: one day before the audit; the setting is the {BEFORE}",
-    ),
     "prep_meeting": StepSpec(
         "prep_meeting", gettext_lazy("Preparation meeting (key customer)"), "7 days", department=D.SALES,
         action="hold_prep_meeting", task=True, opened_doc="when the audit of a key customer is planned", due_of=services.prep_meeting_due,
@@ -82,11 +71,6 @@ STEPS = {
     "audit": StepSpec(
         "audit", gettext_lazy("Audit on site"), "0 days", department=D.SALES, action="close_meeting",
         due_of=services.end_due, seed="000 4.2-4.3: due at the end of the planned last day",
-    ),
-    "closing_reminder": StepSpec(
-        "closing_reminder", gettext_lazy("Remind the closing meeting's attendees"), "1 hours", department=D.SALES,
-        action="remind_closing", task=True, opened_doc="by `schedule_closing`", due_of=services.closing_reminder_due,
-        seed="000 4.2.3: one hour before the closing meeting; the setting is the time before it",
     ),
     "findings": StepSpec(
         "findings", gettext_lazy("Collect the customer's findings"), "3 workdays", department=D.SALES,
@@ -109,6 +93,25 @@ STEPS = {
     engine.MEMO_TASK: engine.MEMO_STEP,
 }  # fmt: skip
 
+# Advance notices (kefu.flow.notices): mailed by the engine at their setting's time before the date.
+NOTICES = {
+    "departments": NoticeSpec(
+        "departments", gettext_lazy("The departments told of the audit"), "2 workdays", services.start_moment,
+        services.notice_recipients, services.departments_text,
+        seed="000 4.1.1: at least 1-2 days before the audit, so the departments arrange who attends",
+    ),
+    "opening": NoticeSpec(
+        "opening", gettext_lazy("Opening meeting e-mail"), "1 workdays", services.start_moment,
+        services.notice_recipients, services.opening_text,
+        seed="000 4.2.1: the opening meeting's attendees e-mailed one day before the audit",
+    ),
+    "closing": NoticeSpec(
+        "closing", gettext_lazy("Closing meeting reminder"), "1 hours", services.closing_moment,
+        services.notice_recipients, services.closing_text,
+        seed="000 4.2.3: the closing meeting's attendees reminded one hour before it",
+    ),
+}  # fmt: skip
+
 STATE_STEP = {
     S.PLANNED: "preparation",
     S.IN_PROGRESS: "audit",
@@ -128,17 +131,6 @@ GUARDS = {
 }
 
 ACTIONS = {
-    "notify_departments": Action(
-        "notify_departments", gettext_noop("Tell the departments"), (S.PLANNED,), SALES, (Outcome(None),),
-        schemas.ActionIn, services.apply_notify_departments,
-        "000 4.1.1: the departments' managers get the date, auditors and scope to arrange who attends",
-        task="notify_departments", inputs=(NOTE,),
-    ),
-    "send_opening_notice": Action(
-        "send_opening_notice", gettext_noop("E-mail the opening meeting notice"), (S.PLANNED,), SALES, (Outcome(None),),
-        schemas.ActionIn, services.apply_opening_notice, "000 4.2.1: the opening meeting's attendees e-mailed",
-        task="opening_notice", inputs=(NOTE,),
-    ),
     "hold_prep_meeting": Action(
         "hold_prep_meeting", gettext_noop("Record the preparation meeting"), (S.PLANNED,), SALES, (Outcome(None),),
         schemas.MeetingIn, services.apply_prep_meeting,
@@ -154,13 +146,8 @@ ACTIONS = {
     "schedule_closing": Action(
         "schedule_closing", gettext_noop("Fix the closing meeting's time"), (S.IN_PROGRESS,), SALES, (Outcome(None),),
         schemas.ClosingIn, services.apply_schedule_closing,
-        "000 4.2.3: the closing meeting's time; its attendees reminded an hour before (a task)",
+        "000 4.2.3: the closing meeting's time; its attendees reminded an hour before (advance notice `closing`)",
         closes_step=False, inputs=(Input("closing_at", "datetime", gettext_lazy("Closing meeting at")), NOTE),
-    ),
-    "remind_closing": Action(
-        "remind_closing", gettext_noop("Remind the closing meeting's attendees"), (S.IN_PROGRESS,), SALES,
-        (Outcome(None),), schemas.ActionIn, services.apply_remind_closing, "000 4.2.3: an hour before",
-        task="closing_reminder", inputs=(NOTE,),
     ),
     "close_meeting": Action(
         "close_meeting", gettext_noop("Record the closing meeting"), (S.IN_PROGRESS,), SALES,
@@ -278,4 +265,5 @@ FLOW = Flow(
     panel_notes=panel_notes,
     api_path="/audits",
     seed="000 客户审核 3-4.4; CSR稽查 4.1; SPEC M7",
+    notices=NOTICES,
 )

@@ -34,9 +34,11 @@ def test_plan_and_read(org, api):
     body = res.json()
     assert body["number"].startswith("AU-") and body["status"] == "planned" and body["audit_type"] == "csr"
     assert body["name"].startswith("20261214 客户C001")
-    steps = {s["step"]: s for s in body["steps"]}
-    assert set(steps) == {"preparation", "notify_departments", "opening_notice"}
-    assert steps["notify_departments"]["due_at"] == "2026-12-10T09:00:00+08:00"
+    assert [s["step"] for s in body["steps"]] == ["preparation"]
+    assert body["steps"][0]["due_at"] == "2026-12-14T09:00:00+08:00"
+    notices = {n["notice"]: n for n in body["notices"]}
+    assert notices["departments"]["at"] == "2026-12-10T09:00:00+08:00"  # Monday -> Thursday
+    assert notices["opening"]["at"] == "2026-12-11T09:00:00+08:00" and notices["opening"]["sent_at"] is None
     got = api("sales").get(f"/api/v1/audits/{body['number']}").json()
     assert got["departments"] == [{"department": "production", "manager": "王五"}]
 

@@ -27,7 +27,7 @@ def test_plan_form_keeps_input_on_error_and_plans(org, page):
     form = {
         "customer": "C001", "audit_type": "periodic", "planned_start": "2026-12-14T09:00",
         "planned_end": "2026-12-13T17:00", "departments": ["production", "quality"],
-        "managers": "production, 王五", "auditors": "Smith, SQE, smith@customer.example", "scope": "过程审核",
+        "managers": "production, 王五\n品质部, 赵六", "auditors": "Smith, SQE, smith@customer.example", "scope": "过程审核",
     }  # fmt: skip
     res = client.post("/audits/new/", form)
     assert res.status_code == 200 and "过程审核" in res.content.decode()
@@ -36,7 +36,10 @@ def test_plan_form_keeps_input_on_error_and_plans(org, page):
     from kefu.audits.models import Audit
 
     a = Audit.objects.get()
-    assert a.departments[0] == {"department": "production", "manager": "王五"}
+    assert a.departments == [
+        {"department": "production", "manager": "王五"},
+        {"department": "quality", "manager": "赵六"},  # by its name as the page shows it
+    ]
     assert a.auditors[0]["email"] == "smith@customer.example"
 
 
@@ -50,6 +53,7 @@ def test_detail_shows_folders_meetings_ncs_8ds_and_earlier_audits(org, page):
     a = plan(org, cust=cust)
     html = page("sales").get(f"/audits/{a.number}/").content.decode()
     assert all(f'data-folder="{f}"' in html for f in "pdca") and "P：审核前准备" in html
+    assert 'data-notice="departments"' in html and "2026-11-05 09:00" in html  # Monday -> Thursday
     assert earlier.number in html and "8D-" in html  # the earlier audit's open 8D
     html = page("quality").get(f"/audits/{earlier.number}/").content.decode()
     assert f"{earlier.number}-NC01" in html and "8D-202611-0001" in html

@@ -27,7 +27,8 @@ from kefu.capa.models import Capa
 from kefu.capa.models import Status as CapaStatus
 from kefu.core.errors import Conflict, Forbidden
 from kefu.core.models import Notification, Setting
-from kefu.flow.models import Inquiry, Reminder
+from kefu.flow.models import Inquiry, Notice, Reminder
+from kefu.flow.notices import send_due
 from kefu.flow.sweep import sweep
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +49,24 @@ def assert_limit(a, code, due):
     assert reminded(a, code) == 1
 
 
+def mailed(a, code) -> list[str]:
+    return sorted(
+        Notification.objects.filter(kind=f"notice_{code}", object_id=a.number).values_list("to", flat=True)
+    )
+
+
+def assert_notice(a, code, at_):
+    """The advance notice goes out at ``at_``: a minute before nothing, a minute after the managers
+    of the departments taking part and of sales are mailed, once however often the pass runs."""
+    assert Notice.objects.get(record_id=a.pk, code=code).at == at_
+    send_due(now=at_ - MIN)
+    assert mailed(a, code) == []
+    send_due(now=at_ + MIN)
+    assert mailed(a, code) == ["qualitymgr@example.com", "salesmgr@example.com"]
+    send_due(now=at_ + 2 * MIN)
+    assert len(mailed(a, code)) == 2
+
+
 def test_planning_numbers_names_and_opens_preparation_due_at_the_start(org):
     a = plan(org)
     assert a.number == "AU-202611-0001"
@@ -55,10 +74,11 @@ def test_planning_numbers_names_and_opens_preparation_due_at_the_start(org):
     assert a.name == "20261109 客户C001 定期审核" or a.name.startswith("20261109 客户C001 ")
     prep = rows(a, "preparation").get()
     assert (prep.department.code, prep.due_at, prep.kind) == ("sales", at(2026, 11, 9), "step")
-    codes = set(rows(a, "notify_departments").values_list("code", flat=True)) | set(
-        rows(a, "prep_meeting").values_list("code", flat=True)
-    )
-    assert codes == {"notify_departments"}  # not a key customer: no preparation meeting
+    assert not rows(a, "prep_meeting").exists()  # not a key customer: no preparation meeting
+    assert set(Notice.objects.filter(record_id=a.pk).values_list("code", flat=True)) == {
+        "departments",
+        "opening",
+    }
 
 
 @pytest.mark.parametrize(
@@ -70,13 +90,13 @@ def test_planning_numbers_names_and_opens_preparation_due_at_the_start(org):
 )
 def test_departments_are_told_two_working_days_before(org, start, due):
     a = plan(org, start=start, now=at(2026, 9, 1, 10))
-    assert_limit(a, "notify_departments", due)
+    assert_notice(a, "departments", due)
 
 
 def test_departments_notice_is_a_setting(org):
-    Setting.objects.create(key="due.audit.notify_departments", value="1 workdays")
+    Setting.objects.create(key="notice.audit.departments", value="1 workdays")
     a = plan(org, start=at(2026, 11, 9))
-    assert rows(a, "notify_departments").get().due_at == at(2026, 11, 6)
+    assert Notice.objects.get(record_id=a.pk, code="departments").at == at(2026, 11, 6)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +109,20 @@ def test_departments_notice_is_a_setting(org):
 )
 def test_opening_meeting_email_one_working_day_before(org, start, due):
     a = plan(org, start=start, now=at(2026, 9, 1, 10))
-    assert_limit(a, "opening_notice", due)
+    assert_notice(a, "opening", due)
+
+
+def test_notice_mail_names_the_audit_and_skips_a_passed_date(org):
+    a = plan(org, start=at(2026, 11, 9))
+    send_due(now=at(2026, 11, 9, 10))  # the sweep did not run until after the start: no late notice
+    assert mailed(a, "departments") == [] and mailed(a, "opening") == []
+    assert set(Notice.objects.filter(record_id=a.pk).values_list("skipped", flat=True)) == {"passed"}
+    b = plan(org, start=at(2026, 11, 16))
+    send_due(now=at(2026, 11, 12, 10))
+    mail = Notification.objects.get(
+        kind="notice_departments", object_id=b.number, to="qualitymgr@example.com"
+    )
+    assert b.number in mail.subject and "Smith" in mail.body and "IATF 16949" in mail.body
 
 
 def test_key_customer_gets_a_preparation_meeting_a_week_before(org):
@@ -117,7 +150,7 @@ def test_closing_meeting_reminder_one_hour_before_and_moves_with_the_meeting(org
         {"closing_at": "2026-11-09T16:00:00+08:00"},
         now=at(2026, 11, 9, 10),
     )
-    assert rows(a, "closing_reminder").get().due_at == at(2026, 11, 9, 15)
+    assert Notice.objects.get(record_id=a.pk, code="closing").at == at(2026, 11, 9, 15)
     act(
         a,
         "schedule_closing",
@@ -125,23 +158,22 @@ def test_closing_meeting_reminder_one_hour_before_and_moves_with_the_meeting(org
         {"closing_at": "2026-11-09T17:00:00+08:00"},
         now=at(2026, 11, 9, 11),
     )
-    assert_limit(a, "closing_reminder", at(2026, 11, 9, 16))
+    assert_notice(a, "closing", at(2026, 11, 9, 16))
+    assert Notice.objects.filter(record_id=a.pk, code="closing").count() == 1  # the 15:00 one was dropped
 
 
-def test_notices_mail_the_departments_managers(org):
+def test_cancelled_audit_sends_no_notice(org):
     a = plan(org)
-    before = Notification.objects.filter(kind="audit_departments").count()
-    act(a, "notify_departments", org["sales"], now=at(2026, 11, 4, 10))
-    sent = Notification.objects.filter(kind="audit_departments").values_list("to", flat=True)
-    assert len(sent) - before >= 1 and "qualitymgr@example.com" in sent
-    assert "quality@example.com" not in sent  # managers arrange who attends (000 4.1.1)
+    act(a, "cancel", org["salesmgr"], {"note": "客户取消"}, now=MONDAY)
+    send_due(now=at(2026, 11, 8))
+    assert not Notification.objects.filter(kind__startswith="notice_").exists()
 
 
-def test_opening_meeting_closes_missed_preparation_tasks_as_late(org):
-    a = plan(org)
-    act(a, "open_meeting", org["sales"], meeting(), now=at(2026, 11, 9))
-    t = rows(a, "notify_departments").get()
-    assert t.done_at == at(2026, 11, 9) and t.data.get("missed")
+def test_opening_meeting_closes_a_missed_preparation_meeting_as_late(org):
+    a = plan(org, cust=customer("K002", key=True), start=at(2026, 11, 16))
+    act(a, "open_meeting", org["sales"], meeting(), now=at(2026, 11, 16))
+    t = rows(a, "prep_meeting").get()
+    assert t.done_at == at(2026, 11, 16) and t.data.get("missed") and t.done_at > t.due_at
     assert reload(a).status == Status.IN_PROGRESS
 
 
@@ -242,8 +274,19 @@ def test_nonconformity_after_the_findings_is_refused_409(org):
 
 
 def test_cancel_closes_the_open_tasks(org):
-    a = plan(org)
+    a = plan(org, cust=customer("K003", key=True), start=at(2026, 11, 16))
     act(a, "cancel", org["salesmgr"], {"note": "客户取消"}, now=MONDAY)
-    assert not rows(a, "notify_departments").filter(done_at__isnull=True).exists()
+    assert not rows(a, "prep_meeting").filter(done_at__isnull=True).exists()
     assert reload(a).status == Status.CANCELLED
     assert not Inquiry.objects.filter(record_type="audit", record_id=a.pk).exists()
+
+
+def test_a_preparation_meeting_never_held_draws_a_lateness_inquiry_at_the_end(org):
+    a = plan(org, cust=customer("K004", key=True), start=at(2026, 11, 16))
+    a = to_findings(org, a, now=at(2026, 11, 16))
+    act(a, "hand_over", org["sales"], now=at(2026, 11, 17))  # no nonconformity: closed
+    assert reload(a).status == Status.CLOSED
+    late = set(
+        Inquiry.objects.filter(record_type="audit", record_id=a.pk).values_list("step__code", flat=True)
+    )
+    assert late == {"prep_meeting"}
