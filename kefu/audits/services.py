@@ -522,6 +522,7 @@ def apply_open_meeting(ctx) -> None:
     """000 4.2.1-4.2.2: the opening meeting held; preparation tasks still open close as missed."""
     _meeting(ctx, MeetingKind.OPENING)
     _close_tasks(ctx, PREPARATION_TASKS, "missed")
+    notices.drop(ctx.flow, ctx.record, ("departments", "opening"))  # the audit began: moot
 
 
 def apply_schedule_closing(ctx) -> None:
@@ -538,6 +539,7 @@ def apply_schedule_closing(ctx) -> None:
 def apply_close_meeting(ctx) -> None:
     """000 4.2.3: the closing meeting held; the findings are collected next (4.4.1)."""
     _meeting(ctx, MeetingKind.CLOSING)
+    notices.drop(ctx.flow, ctx.record, ("closing",))
 
 
 def apply_hand_over(ctx) -> None:

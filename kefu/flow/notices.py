@@ -130,9 +130,13 @@ def _moment(flow: Flow, spec: NoticeSpec, record):
     return spec.of(record)
 
 
-def drop(flow: Flow, record) -> int:
-    """Delete the record's unsent notices (it was called off); in the caller's transaction."""
-    return Notice.objects.filter(record_type=flow.name, record_id=record.pk, sent_at__isnull=True).delete()[0]
+def drop(flow: Flow, record, codes=None) -> int:
+    """Delete the record's unsent notices (of these codes): it was called off, or the moment they
+    announce came; in the caller's transaction."""
+    qs = Notice.objects.filter(record_type=flow.name, record_id=record.pk, sent_at__isnull=True)
+    if codes is not None:
+        qs = qs.filter(code__in=list(codes))
+    return qs.delete()[0]
 
 
 def _send(due: list[Notice], now: dt.datetime, result: NoticeResult) -> None:

@@ -71,9 +71,13 @@ def test_an_audit_from_planning_to_its_8ds_through_the_pages(tab, audit_org, sho
     number = Audit.objects.get().number
     # a key customer: the preparation meeting is a task in the panel
     expect(tab.locator("#workflow")).to_contain_text("应审说明会")
+    # the engine's advance notices: the departments 2 working days before, the opening e-mail 1 before
+    expect(tab.locator("#notices [data-notice=departments]")).to_contain_text("待发送")
+    expect(tab.locator("#notices [data-notice=opening]")).to_be_visible()
 
     act(tab, "open_meeting", {"ours": "王五\n赵六", "customer": "Smith", "minutes": "确认审核范围"})
     expect(tab.locator("#status-badge")).to_contain_text("审核进行中")
+    expect(tab.locator("#notices [data-notice=departments]")).to_have_count(0)  # begun: moot, dropped
     tab.locator("#nc-add summary").click()
     tab.fill("#id_description", "首件检验记录缺失")
     tab.select_option("#id_department", "production")

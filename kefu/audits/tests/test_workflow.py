@@ -174,6 +174,7 @@ def test_opening_meeting_closes_a_missed_preparation_meeting_as_late(org):
     act(a, "open_meeting", org["sales"], meeting(), now=at(2026, 11, 16))
     t = rows(a, "prep_meeting").get()
     assert t.done_at == at(2026, 11, 16) and t.data.get("missed") and t.done_at > t.due_at
+    assert not Notice.objects.filter(record_id=a.pk, sent_at__isnull=True).exists()  # moot once begun
     assert reload(a).status == Status.IN_PROGRESS
 
 
