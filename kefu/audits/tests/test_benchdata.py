@@ -26,3 +26,27 @@ def test_generate_and_the_lists_answer(org, page, api):
     assert body["count"] == 200 and len(body["results"]) == 50
     benchdata.generate(10)  # again: the numbers go on
     assert Audit.objects.count() == 210
+
+
+def test_demo_audits_load_once(org):
+    from kefu.audits import demo
+    from kefu.audits.tests.factory import customer
+
+    for code in ("D1", "D2", "D3", "D4"):
+        customer(code)
+    assert "4 added" in demo.load()
+    assert set(Audit.objects.values_list("status", flat=True)) == {
+        "closed",
+        "follow_up",
+        "in_progress",
+        "planned",
+    }
+    follow = Audit.objects.get(status="follow_up")
+    assert follow.routing == "quality" and len(services_capas(follow)) == 2
+    assert "present already" in demo.load() and Audit.objects.count() == 4
+
+
+def services_capas(a):
+    from kefu.audits.services import capas_of
+
+    return list(capas_of(a))

@@ -291,3 +291,15 @@ def test_a_preparation_meeting_never_held_draws_a_lateness_inquiry_at_the_end(or
         Inquiry.objects.filter(record_type="audit", record_id=a.pk).values_list("step__code", flat=True)
     )
     assert late == {"prep_meeting"}
+
+
+def test_without_a_system_specialist_quality_opens_an_existing_customers_8ds(org):
+    cust = customer("E002")
+    earlier = plan(org, cust=cust, start=at(2026, 11, 3), now=at(2026, 11, 2, 8))
+    to_findings(org, earlier)
+    act(earlier, "hand_over", org["sales"], now=at(2026, 11, 4))
+    a = _through_findings(org, cust)
+    assert a.routing == Routing.SYSTEM_SPECIALIST
+    assert rows(a, "open_8d").get().department.code == "quality"
+    act(a, "open_8ds", org["quality"], now=at(2026, 11, 10, 11))
+    assert reload(a).status == Status.FOLLOW_UP
