@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.core.models import StoredFile
 from kefu.core.workcalendar import TZ
@@ -34,7 +35,7 @@ OPEN_STATES = tuple(s for s in Status.values if s not in CLOSED_STATES)
 class AuditType(models.TextChoices):
     """The audit types of 000 客户审核 2 and CSR稽查 2 (新客户验厂, 年度复审, 客户专案, CSR稽查)."""
 
-    NEW_CUSTOMER = "new_customer", _("New customer")
+    NEW_CUSTOMER = "new_customer", pgettext_lazy("audit type", "New customer")
     PERIODIC = "periodic", _("Periodic")
     PROJECT = "project", _("Project")
     CSR = "csr", _("CSR")
