@@ -98,3 +98,11 @@ def test_improvement_report_pdf(org, page):
     to_findings(org, a)
     res = page("sales").get(f"/audits/{a.number}/report.pdf")
     assert res.status_code == 200 and res.content[:4] == b"%PDF"
+
+
+def test_work_list_shows_the_audits_steps_from_the_engine(org, page, api):
+    a = plan(org, cust=customer("K010", key=True), start=at(2026, 11, 16))
+    html = page("sales").get("/work/").content.decode()
+    assert a.number in html and "应审说明会" in html  # the key customer's preparation meeting task
+    rows = api("sales").get("/api/v1/work?record_type=audit").json()["results"]
+    assert {r["step"] for r in rows} == {"preparation", "prep_meeting"}
