@@ -72,6 +72,7 @@ def not_found(request, exc):
 
 
 def _register_routers() -> None:
+    from kefu.audits.api import router as audits_router
     from kefu.capa.api import router as capa_router
     from kefu.complaints.api import router as complaints_router
     from kefu.core.api import router as core_router
@@ -82,6 +83,7 @@ def _register_routers() -> None:
     api.add_router("/customers", customers_router)
     api.add_router("/complaints", complaints_router)  # with /{number}/actions of the case engine
     api.add_router("/capa", capa_router)  # corrective actions (8D), with /{number}/actions
+    api.add_router("/audits", audits_router)  # customer audits, with /{number}/actions
     api.add_router("", work_router)  # /work, /reminders, /lateness-inquiries of every record type
 
 

@@ -109,7 +109,10 @@ def source_url(capa: Capa) -> str:
         from django.urls import reverse
 
         return reverse("complaints:detail", args=[capa.source_key])
-    return ""
+    from .services import SOURCE_URLS
+
+    url = SOURCE_URLS.get(capa.source_type)
+    return url(capa.source_key) if url is not None and capa.source_key else ""
 
 
 # --- the monthly analysis of nonconformities (R6.5, 000 4.7.3) ------------------------------------

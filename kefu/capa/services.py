@@ -386,8 +386,27 @@ def apply_customer_deadline(ctx) -> None:
 
 
 def apply_close(ctx) -> None:
-    """D8: closure and the team's recognition."""
+    """D8: closure and the team's recognition; the record the CAPA came from hears of it
+    (``on_closed``: an audit waits for all its 8Ds), in the same transaction."""
     ctx.set(closure=ctx.data.closure, recognition=ctx.data.recognition)
+    for callback in _ON_CLOSED.get(ctx.record.source_type, ()):
+        callback(ctx.record, ctx)
+
+
+# Record types a CAPA comes from register here what happens when it closes, and where their page
+# is, so that capa imports none of them: ``callback(capa, ctx)`` runs inside the closing action's
+# transaction (engine ``Ctx``); ``url(source_key)`` is the source's page.
+_ON_CLOSED: dict[str, list] = {}
+SOURCE_URLS: dict[str, object] = {}
+
+
+def on_closed(source_type: str, callback) -> None:
+    if callback not in _ON_CLOSED.setdefault(source_type, []):
+        _ON_CLOSED[source_type].append(callback)
+
+
+def source_url_for(source_type: str, url) -> None:
+    SOURCE_URLS[source_type] = url
 
 
 def verification_due(capa: Capa):

@@ -313,3 +313,40 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_type}:{self.record_id} meeting {self.recorded_at:%Y-%m-%d}"
+
+
+class Notice(models.Model):
+    """An advance notice ("heads-up"): a mail at a set time before a date of a record (an audit's
+    start, its closing meeting), for the flows that declare them (``Flow.notices``). Written when the
+    record is planned or its date moves (``kefu.flow.notices.schedule``), sent once by the notice
+    pass of the schedule (``kefu.flow.notices.send_due``), never by the reminder sweep: a flow without
+    notices has no rows here, and the sweep of overdue steps reads nothing of this table."""
+
+    record_type = models.CharField(max_length=32)
+    record_id = models.BigIntegerField()
+    record_key = models.CharField(_("record"), max_length=32)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    code = models.CharField(_("notice"), max_length=32)
+    about = models.DateTimeField(_("about the moment"))  # the record's date the notice announces
+    at = models.DateTimeField(_("due at"))  # when it goes out
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    mails = models.PositiveIntegerField(_("messages"), default=0)
+    skipped = models.CharField(_("skipped"), max_length=32, blank=True)  # why nothing went out
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record_type", "record_id", "code", "about"],
+                name="flow_uniq_notice_record_code_about",
+            )
+        ]
+        indexes = [
+            # The notice pass: the unsent notices that are due, one range of this index.
+            models.Index(fields=["at"], condition=Q(sent_at__isnull=True), name="flow_notice_due_idx"),
+        ]
+        verbose_name = _("advance notice")
+        verbose_name_plural = _("advance notices")
+
+    def __str__(self) -> str:
+        return f"{self.record_type}:{self.record_key}:{self.code}@{self.at:%Y-%m-%d %H:%M}"

@@ -41,6 +41,12 @@ def register(flow: Flow) -> Flow:
             help_texts[flow.case.setting_key(flow.name, variant)] = (
                 f"the whole {flow.name}, {variant} customer"
             )
+    for notice in flow.notices.values():
+        defaults[notice.setting_key(flow.name)] = notice.before
+        help_texts[notice.setting_key(flow.name)] = (
+            f"advance notice `{notice.code}` of a {flow.name}, sent this long before"
+            + (f" ({notice.seed})" if notice.seed else "")
+        )
     config.register(defaults, help_texts)
     return flow
 

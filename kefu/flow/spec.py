@@ -110,6 +110,7 @@ class StepSpec:
     # record -> a fixed deadline (a date the department committed to) or None: it replaces the
     # clock (the setting's duration stays the fallback); a customer-set deadline still wins.
     due_of: Callable | None = None
+    opened_doc: str = ""  # when a task opens, for the docs, if neither a state nor a memo opens it
 
     def setting_key(self, flow: str, variant: str = "") -> str:
         return f"due.{flow}.{self.code}" + (f".{variant}" if variant else "")
@@ -129,6 +130,26 @@ class CaseSpec:
 
     def setting_key(self, flow: str, variant: str = "") -> str:
         return f"due.{flow}.case" + (f".{variant}" if variant else "")
+
+
+@dataclass(frozen=True)
+class NoticeSpec:
+    """An advance notice ("heads-up", ``kefu.flow.notices``): a mail ``before`` (a duration in the
+    clocks' words, the setting ``notice.<flow>.<code>`` overrides it) the moment ``of(record)``
+    (None: no notice), to ``to(record) -> (department codes, min_role, users)``, worded by
+    ``text(record, moment) -> (subject, body)``; ``when(record)`` False: this record gets none."""
+
+    code: str
+    label: Promise | str
+    before: str
+    of: Callable
+    to: Callable
+    text: Callable
+    when: Callable | None = None
+    seed: str = ""
+
+    def setting_key(self, flow: str) -> str:
+        return f"notice.{flow}.{self.code}"
 
 
 # --- actions --------------------------------------------------------------------------------------
@@ -278,6 +299,8 @@ class Flow:
     # states); ``on_reopen(ctx, code)`` changes the record besides its state (validity ...).
     reopen_steps: Callable | None = None
     on_reopen: Callable | None = None
+    # Advance notices before dates of the record (``kefu.flow.notices``): code -> NoticeSpec.
+    notices: dict[str, NoticeSpec] = field(default_factory=dict)
 
     # -- reading the table --
 

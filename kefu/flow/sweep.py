@@ -401,7 +401,11 @@ def _reminder_body(department, step: OverdueStep, title: str, late_workdays: int
 
 
 def scheduled() -> str:
-    """The django-q2 schedule's function: sweep, then retry the outbox messages that are due."""
+    """The django-q2 schedule's function: sweep, send the advance notices that are due
+    (``kefu.flow.notices``), then retry the outbox messages that are due."""
+    from .notices import send_due
+
     result = sweep()
+    notices = send_due()
     sent = outbox.retry_due()
-    return f"overdue={result.overdue} issued={len(result.issued)} retried_sent={sent}"
+    return f"overdue={result.overdue} issued={len(result.issued)} retried_sent={sent} notices={notices.sent}"

@@ -101,6 +101,10 @@ class Command(BaseCommand):
                 f"Demo data: {result.users} users, {result.customers} new customers, "
                 f"{result.complaints} new complaints ({states}) in {time.monotonic() - started:.0f} s."
             )
+            if result.workflow:  # a few customer audits, once (kefu/audits/demo.py)
+                from kefu.audits.demo import load as load_audits
+
+                self.stdout.write(load_audits())
             if result.workflow and verbosity > 0:
                 self.stdout.write(f"Open work now: {demo.lateness().describe()}.")
         if verbosity > 0:

@@ -5,13 +5,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from kefu.core import outbox
+from kefu.flow.notices import send_due
 from kefu.flow.sweep import sweep
 
 
 class Command(BaseCommand):
     help = (
         "Issue reminder notices (催办单) for overdue steps and case deadlines of every record type and "
-        "escalate them; safe to run twice."
+        "escalate them, and send the advance notices that are due; safe to run twice."
     )
 
     def add_arguments(self, parser):
@@ -37,6 +38,11 @@ class Command(BaseCommand):
             f"issued {len(result.issued)} notice(s) (department {levels[0]}, manager {levels[1]}, GM {levels[2]}); "
             f"{result.notifications} message(s) queued"
         )
+        notices = send_due(moment)
+        if notices.sent or notices.skipped:
+            self.stdout.write(
+                f"advance notices: {notices.sent} sent ({notices.mails} message(s)), {notices.skipped} skipped"
+            )
         if not no_send and moment is None:
             sent = outbox.retry_due()
             if sent:

@@ -93,12 +93,26 @@ def _flow(flow: Flow) -> list[str]:
         for spec in tasks:
             owner = department_label(spec.department) + (f" ({spec.role})" if spec.role != "clerk" else "")
             key = spec.setting_key(flow.name)
-            when = (
+            when = spec.opened_doc or (
                 f"on entering `{opened_by[spec.code]}`" if spec.code in opened_by else "by a memo (`object`)"
             )
             lines.append(
                 f"| `{spec.code}` ({spec.label}) | {owner} | `{key}`: {defaults[key]} | {when} | {spec.seed} |"
             )
+    if flow.notices:
+        lines += [
+            "",
+            "### Advance notices",
+            "",
+            "Mailed by the engine (`kefu.flow.notices`, run with the sweep) this long before the record's date;",
+            "not when the date has passed or the record closed.",
+            "",
+            "| notice | before (setting: default) | rule |",
+            "|---|---|---|",
+        ]
+        for n in flow.notices.values():
+            key = n.setting_key(flow.name)
+            lines.append(f"| `{n.code}` ({n.label}) | `{key}`: {defaults[key]} | {n.seed} |")
     lines += [
         "",
         "### Actions",
