@@ -147,6 +147,9 @@ class Review(models.Model):
         verbose_name = _("department review")
         verbose_name_plural = _("department reviews")
 
+    def __str__(self) -> str:
+        return f"{self.requirement_id}:{self.department_id} {self.answer or '-'}"
+
     @property
     def answered(self) -> bool:
         return bool(self.answer)
@@ -311,6 +314,9 @@ class SubstanceLimit(models.Model):
         verbose_name = _("substance limit")
         verbose_name_plural = _("substance limits")
 
+    def __str__(self) -> str:
+        return f"{self.substance} {self.limit} {self.unit}"
+
 
 class Law(models.Model):
     """An applicable law or regulation (RoHS, REACH, UL ...) with its version and date, as a law
@@ -328,3 +334,6 @@ class Law(models.Model):
         ordering = ["regime", "title", "-issued_on"]
         verbose_name = _("applicable law")
         verbose_name_plural = _("applicable laws")
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.version}"
