@@ -21,10 +21,18 @@ from .models import CsrDocument, RequirementFile
 from .workflow import CSR_FLOW, HSF_FLOW
 
 
-def _refused(error: KefuError):
+def _denied(request, message: str):
+    return render(
+        request, "requirements/denied.html", {"message": message, "nav": "requirements"}, status=403
+    )
+
+
+def _refused(error: KefuError, request=None):
     if isinstance(error, NotFound):
         raise Http404(error.detail)
-    return HttpResponseForbidden(error.detail)
+    if request is None:
+        return HttpResponseForbidden(error.detail)
+    return _denied(request, error.detail)
 
 
 def _history(flow, history):
@@ -69,8 +77,8 @@ def _lines(text: str) -> list[dict]:
 @login_required
 def requirement_create(request):
     if not services.may_register(request.user):
-        return HttpResponseForbidden(
-            _("requirements are registered by sales, quality, the GM office or an executive")
+        return _denied(
+            request, _("requirements are registered by sales, quality, the GM office or an executive")
         )
     form = RequirementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -101,7 +109,7 @@ def requirement_detail(request, number: str):
     try:
         detail = selectors.requirement_detail(request.user, number, request=request)
     except (NotFound, Forbidden) as exc:
-        return _refused(exc)
+        return _refused(exc, request)
     _history(CSR_FLOW, detail.history)
     return render(
         request,
@@ -126,7 +134,7 @@ def checklist(request):
     try:
         code, data = _checklist(request)
     except (NotFound, Forbidden) as exc:
-        return _refused(exc)
+        return _refused(exc, request)
     return render(
         request,
         "requirements/checklist.html",
@@ -139,7 +147,7 @@ def checklist_xlsx(request):
     try:
         code, data = _checklist(request)
     except (NotFound, Forbidden) as exc:
-        return _refused(exc)
+        return _refused(exc, request)
     if data is None:
         raise Http404(_("name the customer"))
     body = export.checklist_xlsx(data)
@@ -194,7 +202,7 @@ def cycle_detail(request, number: str):
     try:
         detail = selectors.cycle_detail(request.user, number, request=request)
     except (NotFound, Forbidden) as exc:
-        return _refused(exc)
+        return _refused(exc, request)
     _history(HSF_FLOW, detail.history)
     return render(
         request, "requirements/cycle.html", {"cycle": detail.cycle, "detail": detail, "nav": "requirements"}
@@ -208,7 +216,7 @@ def files_add(request, code: str):
         customer = selectors.customer_for(request.user, code, what="upload")
         services.require_registrar(request.user)
     except (NotFound, Forbidden) as exc:
-        return _refused(exc)
+        return _refused(exc, request)
     form = FileForm(request.POST)
     back = request.POST.get("next") or ""
     if not back.startswith("/"):
@@ -230,7 +238,7 @@ def files_add(request, code: str):
     except Invalid as exc:
         messages.error(request, exc.detail)
     except (NotFound, Forbidden) as exc:
-        return _refused(exc)
+        return _refused(exc, request)
     else:
         messages.success(request, _("%(n)d file(s) added.") % {"n": len(added)})
     return redirect(back)
@@ -244,5 +252,5 @@ def file_download(request, pk: int):
     try:
         selectors.customer_for(request.user, f.customer.code, what=f"download file {pk}")
     except (NotFound, Forbidden) as exc:
-        return _refused(exc)
+        return _refused(exc, request)
     return files.file_response(request, f)

@@ -147,3 +147,22 @@ def test_a_file_of_the_wrong_type_is_refused(org):
     with pytest.raises(Invalid):
         services.add_files(c, [bad], by=org["quality"], kind="cmrt", dated=dt.date(2026, 11, 20))
     assert not RequirementFile.objects.exists()
+
+
+def test_review_tasks_are_on_the_departments_work_lists_and_reminded(org, api):
+    from kefu.flow import sweep
+    from kefu.flow.models import Reminder
+
+    req = requirement(org, departments=("quality", "production"))
+    work = api("production").get("/api/v1/work").json()["results"]
+    assert [(w["record_type"], w["record"], w["step"]) for w in work] == [
+        ("csr", req.number, "department_review")
+    ]
+    assert work[0]["url"] == f"/requirements/{req.number}/"
+    assert api("warehouse").get("/api/v1/work").json()["count"] == 0
+    act(req, "review", org["quality"], {"answer": "accepted"})
+    # production is late (due 2026-11-09): a reminder notice to production only, through the sweep
+    sweep.sweep(dt.datetime(2026, 11, 10, 10, 0, tzinfo=TZ))
+    assert [(r.department.code, r.level) for r in Reminder.objects.filter(record_type="csr")] == [
+        ("production", 0)
+    ]
