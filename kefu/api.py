@@ -78,12 +78,14 @@ def _register_routers() -> None:
     from kefu.core.api import router as core_router
     from kefu.customers.api import router as customers_router
     from kefu.flow.api import router as work_router
+    from kefu.requirements.api import router as requirements_router
 
     api.add_router("/calendar", core_router)
     api.add_router("/customers", customers_router)
     api.add_router("/complaints", complaints_router)  # with /{number}/actions of the case engine
     api.add_router("/capa", capa_router)  # corrective actions (8D), with /{number}/actions
     api.add_router("/audits", audits_router)  # customer audits, with /{number}/actions
+    api.add_router("/requirements", requirements_router)  # CSR and HSF registers, with /{number}/actions
     api.add_router("", work_router)  # /work, /reminders, /lateness-inquiries of every record type
 
 

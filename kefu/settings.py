@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kefu.complaints",
     "kefu.capa",
     "kefu.audits",
+    "kefu.requirements",
     "kefu.search",
     "kefu.demo",
 ]

@@ -38,7 +38,7 @@ def render() -> str:
 def _flow(flow: Flow) -> list[str]:
     defaults = config.DEFAULTS
     lines = [
-        f"## {str(flow.label).capitalize()}",
+        f"## {str(flow.label)[:1].upper()}{str(flow.label)[1:]}",
         "",
         f"Each action is `POST /api/v1{flow.api_path}/{{{flow.key_field}}}/actions/{{action}}` with the body fields",
         "below (`?` optional); `GET .../actions` lists the ones the caller may take now.",
@@ -52,7 +52,8 @@ def _flow(flow: Flow) -> list[str]:
         code = flow.state_step.get(status)
         spec = flow.steps.get(code) if code else None
         if spec is None:
-            lines.append(f"| `{status.value}` ({status.label}) | - (closed) | - | - |")
+            what = "- (closed)" if status in flow.closed_states else "- (its tasks, below)"
+            lines.append(f"| `{status.value}` ({status.label}) | {what} | - | - |")
             continue
         owner = (
             department_label(spec.department)
@@ -91,10 +92,18 @@ def _flow(flow: Flow) -> list[str]:
             "|---|---|---|---|---|",
         ]
         for spec in tasks:
-            owner = department_label(spec.department) + (f" ({spec.role})" if spec.role != "clerk" else "")
+            owner = (
+                department_label(spec.department)
+                if spec.department
+                else (spec.owner_doc or "decided by the case")
+            ) + (f" ({spec.role})" if spec.role != "clerk" else "")
             key = spec.setting_key(flow.name)
             when = spec.opened_doc or (
-                f"on entering `{opened_by[spec.code]}`" if spec.code in opened_by else "by a memo (`object`)"
+                f"on entering `{opened_by[spec.code]}`"
+                if spec.code in opened_by
+                else "by a memo (`object`)"
+                if spec.code == "memo_ruling"
+                else "by the record type (see the rule)"
             )
             lines.append(
                 f"| `{spec.code}` ({spec.label}) | {owner} | `{key}`: {defaults[key]} | {when} | {spec.seed} |"
