@@ -561,7 +561,7 @@ def issue_link(
     (``link_path(token)`` is the answer page)."""
     now = _now(now)
     cfg = rules.settings()
-    form = Form.objects.select_for_update().select_related("round", "customer").get(pk=form.pk)
+    form = Form.objects.select_for_update(of=("self",)).select_related("round", "customer").get(pk=form.pk)
     if form.subject != Subject.OURS or form.customer_id is None:
         raise Invalid(_("competitor answers are entered by staff; they have no link"), field="form")
     if form.state == FormState.RETURNED:
