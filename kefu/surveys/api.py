@@ -62,10 +62,10 @@ def score(request, payload: ScoreIn):
     if payload.weights is not None:
         unknown = set(payload.weights) - {"external", "internal"}
         if unknown:
-            raise Malformed("unknown field", field=f"weights.{sorted(unknown)[0]}")
+            raise Malformed(_("unknown field"), field=f"weights.{sorted(unknown)[0]}")
         for key in ("external", "internal"):
             if key not in payload.weights:
-                raise Malformed("required", field=f"weights.{key}")
+                raise Malformed(_("required"), field=f"weights.{key}")
         weights = scoring.check_weights(payload.weights["external"], payload.weights["internal"])
     else:
         weights = rules.weights()
