@@ -38,6 +38,7 @@ TEN = Decimal(10)
 ZERO = Decimal(0)
 ONE = Decimal(1)
 CENT = Decimal("0.01")
+LARGEST = Decimal(10) ** 12  # a figure beyond any delivery count or freight: refused, not overflowed
 
 # The trigger kinds (``choices.TriggerKind``), spelled here so this module imports no model.
 ITEM_LOW, CUSTOMER_LOW, TOTAL_LOW, EXPLICIT_COMMENT = (
@@ -59,6 +60,8 @@ def dec(value, name: str) -> Decimal:
         raise Malformed(_("not a number: %(v)r") % {"v": value}, field=name) from None
     if not d.is_finite():
         raise Malformed(_("not a finite number: %(v)r") % {"v": value}, field=name)
+    if abs(d) > LARGEST:
+        raise Malformed(_("at most %(n)s") % {"n": LARGEST}, field=name)
     return d
 
 
