@@ -35,6 +35,7 @@ from .answers import (  # noqa: F401, E402
     link_path,
     link_token,
     link_url,
+    send_links,
     submit_by_token,
 )
 from .choices import FormState, Subject
