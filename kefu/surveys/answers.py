@@ -141,6 +141,7 @@ def issue_link(
     contacts through the outbox; ``renew`` revokes the links issued before. Returns the token
     (``link_path(token)`` is the answer page)."""
     now = _now(now)
+    require_survey_staff(by)
     cfg = rules.settings()
     form = Form.objects.select_for_update(of=("self",)).select_related("round", "customer").get(pk=form.pk)
     if form.subject != Subject.OURS or form.customer_id is None:

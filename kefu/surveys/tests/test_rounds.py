@@ -513,3 +513,14 @@ def test_send_links_mails_every_form_not_sent_yet_once(org, api):
     ]  # fmt: skip
     assert services.send_links(r, by=org["sales"]) == {"sent": 0, "unreachable": ["G9"]}
     assert api("production").post(f"/api/v1/surveys/rounds/{r.number}/links").status_code == 403
+
+
+def test_only_survey_staff_open_rounds_and_issue_links(org):
+    from kefu.core.errors import Forbidden
+
+    customer("K1", key=True)
+    with pytest.raises(Forbidden):
+        services.create_round(by=org["production"], customers=["K1"], title="x", now=JANUARY)
+    r = services.create_round(by=org["sales"], customers=["K1"], title="x", now=JANUARY)
+    with pytest.raises(Forbidden):
+        services.issue_link(form_of(r, "K1"), by=org["quality"], now=JANUARY)
