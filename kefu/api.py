@@ -79,6 +79,7 @@ def _register_routers() -> None:
     from kefu.customers.api import router as customers_router
     from kefu.flow.api import router as work_router
     from kefu.requirements.api import router as requirements_router
+    from kefu.surveys.api import router as surveys_router
 
     api.add_router("/calendar", core_router)
     api.add_router("/customers", customers_router)
@@ -86,6 +87,7 @@ def _register_routers() -> None:
     api.add_router("/capa", capa_router)  # corrective actions (8D), with /{number}/actions
     api.add_router("/audits", audits_router)  # customer audits, with /{number}/actions
     api.add_router("/requirements", requirements_router)  # CSR and HSF registers, with /{number}/actions
+    api.add_router("/surveys", surveys_router)  # customer satisfaction, rounds with /{number}/actions
     api.add_router("", work_router)  # /work, /reminders, /lateness-inquiries of every record type
 
 

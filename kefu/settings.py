@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "kefu.capa",
     "kefu.audits",
     "kefu.requirements",
+    "kefu.surveys",
     "kefu.search",
     "kefu.demo",
 ]
