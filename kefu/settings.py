@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kefu.customers",
     "kefu.complaints",
     "kefu.capa",
+    "kefu.surveys",
     "kefu.search",
     "kefu.demo",
 ]
