@@ -39,6 +39,6 @@ def pct(value) -> str:
 @register.inclusion_tag("surveys/_partials/customer_history.html", takes_context=True)
 def customer_surveys(context, customer) -> dict:
     """``{% customer_surveys customer %}``: the customer's survey forms, newest first."""
-    from kefu.surveys.views import customer_history
+    from kefu.surveys.display import customer_history
 
-    return {"rows": customer_history(context.get("request"), customer), "customer": customer}
+    return {"rows": customer_history(customer), "customer": customer}
