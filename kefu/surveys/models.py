@@ -83,6 +83,9 @@ class Item(models.Model):
     label = models.CharField(_("label"), max_length=200)
     label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
     weight = models.DecimalField(_("weight"), max_digits=7, decimal_places=3, default=Decimal(1))
+    # The department a corrective action about this item goes to (a department code); blank:
+    # the setting ``surveys.capa_department``.
+    department = models.CharField(_("responsible department"), max_length=32, blank=True)
     levels = models.JSONField(_("levels"), default=list)
 
     class Meta:
@@ -251,7 +254,10 @@ class Form(models.Model):
     # The dissatisfied points of the customer's previous round (004 6.3.1: 考虑上次不满意状况).
     last_dissatisfied = models.JSONField(_("last round's dissatisfied points"), default=list, blank=True)
 
+    # The personal link: ``token_nonce`` is signed into the token (``services.link_token``);
+    # a new nonce revokes every link issued before. Valid until ``link_expires_at``.
     token_nonce = models.CharField(max_length=32, blank=True)
+    link_expires_at = models.DateTimeField(_("link valid until"), null=True, blank=True)
     link_sent_at = models.DateTimeField(_("link sent at"), null=True, blank=True)
     reminders = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
     last_reminded_at = models.DateTimeField(_("last reminded at"), null=True, blank=True)
