@@ -33,6 +33,12 @@ DEFAULTS = {
     # The personal link lives this many days; answers are due this many days after the round opens.
     "surveys.link_days": 30,
     "surveys.collect_days": 30,
+    # Where the personal links point in the e-mails (the site's address as customers reach it).
+    "surveys.link_base_url": "http://127.0.0.1:8000",
+    # A trigger's corrective action goes to the item's department, else to this one (营销部 owns
+    # the survey, 004 3.1); an explicit written complaint is registered with this category.
+    "surveys.capa_department": "sales",
+    "surveys.complaint_category": "quality",
 }
 
 HELP = {
@@ -59,6 +65,11 @@ HELP = {
     "surveys.coverage_target": "share of the active customers surveyed in a year, percent (004 6.2: 90)",
     "surveys.link_days": "days a personal answer link stays valid",
     "surveys.collect_days": "days from the opening of a round to its answer deadline",
+    "surveys.link_base_url": "the site's address the personal links in the e-mails start with",
+    "surveys.capa_department": "department of a trigger's corrective action when the item names none "
+    "(and of the customer and total triggers)",
+    "surveys.complaint_category": "category (quality / non_quality) of the complaint an explicit written "
+    "complaint on a form becomes; quality confirms it",
 }
 
 

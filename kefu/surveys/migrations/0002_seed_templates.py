@@ -120,6 +120,18 @@ TEMPLATES = [
 ]
 
 
+# Where a corrective action about a default item goes (客户满意度管理制度 三.3: 各相关部门负责对
+# "不满意"项推行纠正措施); the other templates' items go to ``surveys.capa_department``.
+DEPARTMENTS = {
+    "product_performance": "quality",
+    "packing_transport": "warehouse",
+    "on_time_delivery": "production",
+    "complaint_speed": "quality",
+    "complaint_effectiveness": "quality",
+    "spare_parts_accuracy": "warehouse",
+}
+
+
 def seed(apps, schema_editor):
     Template = apps.get_model("surveys", "Template")
     Item = apps.get_model("surveys", "Item")
@@ -131,7 +143,10 @@ def seed(apps, schema_editor):
             pass_mark=t["pass_mark"],
         )
         Item.objects.bulk_create(
-            Item(template=tpl, code=code, position=i, label=label, label_en=label_en, levels=levels)
+            Item(
+                template=tpl, code=code, position=i, label=label, label_en=label_en, levels=levels,
+                department=DEPARTMENTS.get(code, "") if t["code"] == "default" else "",
+            )
             for i, (code, label, label_en, levels) in enumerate(t["items"], start=1)
         )
 
