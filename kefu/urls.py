@@ -12,7 +12,6 @@ urlpatterns = [
     path("complaints/", include("kefu.complaints.urls")),
     path("capa/", include("kefu.capa.urls")),
     path("surveys/", include("kefu.surveys.urls")),
-    path("s/", include("kefu.surveys.public_urls")),
     path("public/", include("kefu.complaints.public_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -5,7 +5,6 @@ customer's personal answer page (no account). Parse, call a service or a selecto
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from django.contrib import messages
@@ -18,8 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.core import access, config
-from kefu.core.choices import DepartmentCode as D
+from kefu.core import config
 from kefu.core.errors import KefuError, NotFound
 from kefu.core.workcalendar import TZ
 from kefu.customers import access as customer_access
@@ -38,6 +36,7 @@ from .display import (
 )
 from .forms import AnswerForm, CompetitorForm, FiguresForm, RoundForm, template_items
 from .models import Form, Plan, Round, Status
+from .plans import add_months
 from .workflow import lookup
 
 HUNDRED = Decimal(100)
@@ -46,7 +45,7 @@ PUBLIC_SESSION_KEY = "survey_answered"
 
 def _may_manage(user) -> bool:
     """Sales (who runs the surveys, 004 3.1) and the executives make plans, rounds and entries."""
-    return access.is_executive(user) or access.in_department(user, D.SALES)
+    return services.may_run_surveys(user)
 
 
 def _round(request, number: str) -> Round:
@@ -117,40 +116,29 @@ def round_list(request):
 
 
 def _plan_summary(year: int, plan: Plan | None = None) -> dict | None:
+    """The plan's figures: customers by frequency, the coverage of the active customers (planned,
+    and surveyed so far) against the 90 % target (004 6.2)."""
     plan = plan or Plan.objects.filter(year=year).first()
     if plan is None:
         return None
-    try:
-        cov = services.coverage(year)
-    except NotImplementedError:  # pragma: no cover - while the services land
-        cov = None
-    lines = plan.lines.values("frequency").annotate(n=Count("id"))
-    by_freq = {line["frequency"]: line["n"] for line in lines}
-    planned = sum(by_freq.values())
-    target = Decimal(str(config.get("surveys.coverage_target")))
-    active = getattr(cov, "active", None) or planned
-    coverage = getattr(cov, "planned_rate", None)
-    if coverage is None:
-        coverage = Decimal(planned) * HUNDRED / active if active else None
+    cov = services.coverage(year)
+    by_freq = {row["frequency"]: row["n"] for row in plan.lines.values("frequency").annotate(n=Count("id"))}
+    coverage = cov.planned_rate
     return {
         "year": year,
-        "planned": planned,
-        "active": active,
+        "planned": cov.planned,
+        "active": cov.active,
+        "surveyed": cov.surveyed,
         "coverage": coverage,
         "coverage_num": f"{coverage:.1f}" if coverage is not None else "0",
-        "surveyed_rate": getattr(cov, "rate", None),
-        "target": target,
-        "target_pct": f"{target}",
-        "coverage_ok": coverage is not None and coverage >= target,
+        "surveyed_rate": cov.rate,
+        "target": cov.target,
+        "target_pct": f"{cov.target}",
+        "coverage_ok": coverage is not None and coverage >= cov.target,
+        "surveyed_ok": cov.meets_target,
         "key": by_freq.get(Frequency.QUARTERLY, 0),
         "other": by_freq.get(Frequency.SEMIANNUAL, 0),
     }
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return dt.date(year, month, min(day.day, 28))
 
 
 @login_required
@@ -181,7 +169,7 @@ def plan(request):
         max_gap = int(config.get("surveys.plan.max_gap_months"))
         rows = []
         for line in plan_.lines.select_related("customer").order_by("customer__code"):
-            due = _add_months(line.last_surveyed_on, max_gap) if line.last_surveyed_on else None
+            due = add_months(line.last_surveyed_on, max_gap) if line.last_surveyed_on else None
             rows.append(
                 {
                     "code": line.customer.code,
@@ -195,6 +183,7 @@ def plan(request):
                 }
             )
         summary["rows"] = rows
+        summary["gaps"] = services.plan_gaps(plan_)
     return render(
         request,
         "surveys/plan.html",
@@ -255,8 +244,10 @@ def round_create(request):
 
 
 def _link(request, form: Form) -> str:
-    token = services.link_token(form)
-    return request.build_absolute_uri(reverse("survey_public:answer", args=[token]))
+    """The form's personal link as the customer opens it ("" while none was issued)."""
+    if not form.token_nonce:
+        return ""
+    return request.build_absolute_uri(services.link_path(services.link_token(form)))
 
 
 @login_required
@@ -272,7 +263,9 @@ def round_detail(request, number: str):
     )
     if visible is not None:
         forms_qs = forms_qs.filter(customer_id__in=visible)
-    can_enter = _may_manage(request.user) and round_.status == Status.COLLECTION
+    collecting = round_.status == Status.COLLECTION
+    can_enter = _may_manage(request.user) and collecting
+    now = timezone.now()
     forms_rows, previous_points = [], []
     for f in forms_qs:
         pending = f.state == FormState.PENDING
@@ -289,7 +282,12 @@ def round_detail(request, number: str):
                 "score": f.score,
                 "low": f.score is not None
                 and f.score < Decimal(str(config.get("surveys.trigger.customer_below"))),
-                "link": _link(request, f) if pending and round_.status == Status.COLLECTION else "",
+                "link": _link(request, f) if pending and collecting else "",
+                "expires_at": f.link_expires_at,
+                "expired": f.link_expires_at is not None and f.link_expires_at < now,
+                "sent_at": f.link_sent_at,
+                "reminders": f.reminders,
+                "can_issue": pending and collecting and can_enter,
             }
         )
         points = last_points(f, items)
@@ -343,6 +341,40 @@ def round_detail(request, number: str):
 
 
 # --- answers: the staff's oral entry and the competitor answers ----------------------------------------
+
+
+@login_required
+@require_POST
+def form_link(request, pk: int):
+    """Issue a form's personal link (a new one with ``renew``), and e-mail it with ``send``."""
+    if not _may_manage(request.user):
+        return HttpResponseForbidden(_("Only sales and the executives send survey links."))
+    f = Form.objects.select_related("round", "customer").filter(pk=pk, subject=Subject.OURS).first()
+    if f is None or not customer_access.may_read(request.user, f.customer):
+        raise Http404(_("no such survey form"))
+    send = request.POST.get("send") == "1"
+    try:
+        services.issue_link(f, by=request.user, send=send, renew=request.POST.get("renew") == "1")
+    except KefuError as exc:
+        messages.error(request, exc.detail)
+    else:
+        f.refresh_from_db(fields=["link_sent_at"])
+        if send and f.link_sent_at is None:
+            messages.warning(
+                request,
+                _(
+                    "The link is ready, but %(customer)s has no contact with an e-mail "
+                    "address: copy the link and send it yourself."
+                )
+                % {"customer": f.customer.name},
+            )
+        elif send:
+            messages.success(request, _("The link was sent to %(customer)s.") % {"customer": f.customer.name})
+        else:
+            messages.success(
+                request, _("The personal link of %(customer)s is ready.") % {"customer": f.customer.name}
+            )
+    return redirect(f"{reverse('surveys:round', args=[f.round.number])}#form-{f.pk}")
 
 
 @login_required
@@ -653,18 +685,17 @@ def trend(request):
 
 
 def _refusal(request, exc: KefuError):
-    """The page a link that cannot be used shows: unknown, expired, or used / closed."""
-    reason = exc.extra.get("reason", "")
-    if exc.status == 410:
+    """The page a link that cannot be used shows: unknown, expired, answered already, closed."""
+    if isinstance(exc, services.LinkExpired):
         outcome, heading = "expired", _("This link has expired")
         message = _(
             "Personal survey links are valid for a limited time. Please ask your contact at our company "
             "for a new link."
         )
-    elif exc.status == 409 and reason == "closed":
+    elif isinstance(exc, services.RoundNotCollecting):
         outcome, heading = "closed", _("This survey is closed")
         message = _("The answers of this survey round have been collected. Thank you all the same.")
-    elif exc.status == 409:
+    elif isinstance(exc, services.LinkUsed):
         outcome, heading = "used", _("This survey has already been answered")
         message = _(
             "Each personal link can be used once, and the answers for this one have been received. Thank you!"
@@ -672,11 +703,12 @@ def _refusal(request, exc: KefuError):
     else:
         outcome, heading = "invalid", _("This link is not valid")
         message = _("Please check that you opened the whole link from the message you received.")
+    status = {"expired": 410, "closed": 409, "used": 409}.get(outcome, 404)
     return render(
         request,
         "surveys/answer_done.html",
         {"outcome": outcome, "heading": heading, "message": message},
-        status=exc.status if exc.status in (404, 409, 410) else 400,
+        status=status,
     )
 
 
@@ -690,13 +722,18 @@ def answer(request, token: str):
     if request.method == "POST" and form.is_valid():
         try:
             services.submit_by_token(token, answers=form.answers(), **form.texts())
+        except (
+            services.LinkInvalid,
+            services.LinkExpired,
+            services.LinkUsed,
+            services.RoundNotCollecting,
+        ) as exc:
+            return _refusal(request, exc)
         except KefuError as exc:
-            if exc.status != 422 and exc.status != 400:
-                return _refusal(request, exc)
             form.add_service_error(exc)
         else:
             request.session[PUBLIC_SESSION_KEY] = {"complaint": bool(form.cleaned_data.get("comment"))}
-            return redirect("survey_public:thanks")
+            return redirect("surveys:answer-thanks")
     return render(
         request,
         "surveys/answer.html",

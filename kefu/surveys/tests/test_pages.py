@@ -70,6 +70,10 @@ def form_of(round_: Round, code: str) -> Form:
     return round_.forms.get(customer__code=code, subject="ours")
 
 
+def link_of(org, f: Form) -> str:
+    return f"/surveys/answer/{services.issue_link(f, by=org['sales'], send=False)}/"
+
+
 def english(client: Client) -> Client:
     client.cookies["django_language"] = "en"
     return client
@@ -118,12 +122,17 @@ def test_the_round_page_shows_progress_links_and_the_missing_key_customer(page, 
     services.enter_answers(form_of(survey, "C1002").pk, by=org["sales"], answers=all_rated(), channel="oral")
     client = page("sales")
     html = client.get(f"/surveys/{survey.number}/").content.decode()
+    assert html.count("创建链接") == 2  # no link issued yet for the two pending forms
+    res = client.post(f"/surveys/forms/{form_of(survey, 'C1001').pk}/link/", {"send": "0"})
+    assert res.status_code == 302 and form_of(survey, "C1001").token_nonce
+    client.post(f"/surveys/forms/{form_of(survey, 'C1003').pk}/link/", {"send": "1"})  # no contact: said so
+    html = client.get(f"/surveys/{survey.number}/").content.decode()
     progress = html.split('id="progress"')[1].split('class="grid2"')[0]
     assert "33.3 %" in progress  # 1 of 3 returned, against the 80 % target
     assert "1 / 3" in progress and "100" in progress  # returned forms against the round minimum
     missing = html.split('id="missing-key"')[1].split("</div>")[0]
     assert "C1001" in missing and "C1002" not in missing
-    links = re.findall(r'value="(http://testserver/s/[^"]+)"', html)
+    links = re.findall(r'value="(http://testserver/surveys/answer/[^"]+/)"', html)
     assert len(links) == 2  # the two pending forms; the returned one has no link
     assert 'data-copy="link-' in html and "复制链接" in html
     assert 'id="workflow"' in html and "close_collection" in html  # the engine's panel
@@ -159,31 +168,31 @@ def test_staff_enter_oral_answers_on_the_same_form(page, org, survey):
 
 def test_the_personal_link_answers_once_without_an_account(org, survey):
     f = form_of(survey, "C1003")
-    token = services.link_token(f)
+    link = link_of(org, f)
     anonymous = Client()
-    res = anonymous.get(f"/s/{token}")
+    res = anonymous.get(link)
     html = res.content.decode()
     assert res.status_code == 200 and "无锡东方动力有限公司" in html
     assert html.count('type="radio"') == 50  # ten items, five levels each
     assert "<script>" not in html and "style=" not in html  # CSP: no inline script or style
-    res = anonymous.post(f"/s/{token}", form_post(all_rated("very_satisfied"), suggestions="交付很及时"))
-    assert res.status_code == 302 and res["Location"] == "/s/thanks/"
-    assert "感谢" in anonymous.get("/s/thanks/").content.decode()
+    res = anonymous.post(link, form_post(all_rated("very_satisfied"), suggestions="交付很及时"))
+    assert res.status_code == 302 and res["Location"] == "/surveys/answer/thanks/"
+    assert "感谢" in anonymous.get("/surveys/answer/thanks/").content.decode()
     f.refresh_from_db()
     assert (f.state, f.channel, f.score) == ("returned", "link", Decimal(100))
-    again = anonymous.get(f"/s/{token}")
+    again = anonymous.get(link)
     assert again.status_code == 409 and "已经回答" in again.content.decode()
-    twice = anonymous.post(f"/s/{token}", form_post(all_rated("very_dissatisfied")))
+    twice = anonymous.post(link, form_post(all_rated("very_dissatisfied")))
     assert twice.status_code == 409 and "已经回答" in twice.content.decode()
     f.refresh_from_db()
     assert f.score == Decimal(100)  # the second use changed nothing
 
 
 def test_a_refused_public_answer_keeps_what_was_chosen(org, survey):
-    token = services.link_token(form_of(survey, "C1002"))
+    link = link_of(org, form_of(survey, "C1002"))
     answers = all_rated()
     answers.pop("on_time_delivery")
-    res = Client().post(f"/s/{token}", form_post(answers, comment="包装破损三次"))
+    res = Client().post(link, form_post(answers, comment="包装破损三次"))
     html = res.content.decode()
     assert res.status_code == 422 and "交付及时性" in html and "请为此项选择一个答案" in html
     assert "包装破损三次" in html and html.count("checked") == 9
@@ -191,13 +200,13 @@ def test_a_refused_public_answer_keeps_what_was_chosen(org, survey):
 
 
 def test_expired_and_unknown_links_say_so(org, survey):
-    token = services.link_token(form_of(survey, "C1002"))
-    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=400), tick=False):
-        res = Client().get(f"/s/{token}")
+    link = link_of(org, form_of(survey, "C1002"))
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=31), tick=False):
+        res = Client().get(link)
     assert res.status_code == 410 and "已过期" in res.content.decode()
-    res = Client().get("/s/not-a-token")
+    res = Client().get("/surveys/answer/not-a-token/")
     assert res.status_code == 404 and "无效" in res.content.decode()
-    res = english(Client()).get("/s/not-a-token", HTTP_ACCEPT_LANGUAGE="en")
+    res = english(Client()).get("/surveys/answer/not-a-token/", HTTP_ACCEPT_LANGUAGE="en")
     assert "This link is not valid" in res.content.decode()
 
 
@@ -246,7 +255,7 @@ def test_the_score_sheet_exports_to_excel(page, org, survey):
     assert Decimal(str(rows["外部评分"])) == Decimal("80.00")
     assert Decimal(str(rows["内部评分"])) == Decimal("97.25")
     assert Decimal(str(rows["总分"])) == Decimal("86.90")
-    assert rows["等级"] == "很满意"
+    assert rows["级别"] == "很满意" or rows["级别"] == "Very satisfied"
     assert rows["C1001"] == "苏州恒达精密机械有限公司"
 
 
@@ -273,7 +282,7 @@ def test_competitors_side_by_side_per_item(page, org, survey):
     table = html.split('id="comparison"')[1].split("</table>")[0]
     assert "竞品甲" in table
     price = table.split('data-item="price"')[1].split("</tr>")[0]
-    assert "8.00" in price and "10.00" in price and "-2.00" in price  # ours, theirs, behind
+    assert "80.00" in price and "100.00" in price and "-20.00" in price  # ours, theirs, behind (on 100)
     assert "竞品回答不足" in html  # 1 of the 10 a round needs
 
 
