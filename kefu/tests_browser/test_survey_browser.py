@@ -139,7 +139,9 @@ def test_the_score_sheet_and_the_trend_at_390_and_1440(tab, people, survey, shot
         pending = tab.locator("#forms tr[data-form]").filter(has_text="C1002")
         if pending.locator(".copy-link").count() == 0:  # no link yet: create it on the page
             pending.get_by_role("button", name="创建链接").click()
-        expect(pending.locator(".copy-link input")).to_have_value(re.compile(r"^http://.+/surveys/answer/.+/$"))
+        expect(pending.locator(".copy-link input")).to_have_value(
+            re.compile(r"^http://.+/surveys/answer/.+/$")
+        )
         pending.locator("[data-copy]").click()
         expect(pending.locator(".copied")).to_be_visible()
         assert fits(tab, size["width"]), name
