@@ -632,7 +632,7 @@ def trend(request):
             "name": f"{r['number']} {r.get('title', '')}".strip(),
             "short": r["number"],
             "url": reverse("surveys:round", args=[r["number"]]),
-            "returned": r.get("returned", ""),
+            "rate": r.get("rate"),
             "external": r.get("external"),
             "internal": r.get("internal"),
             "total": r.get("total"),

@@ -110,20 +110,40 @@ def test_a_customer_answers_on_a_phone_through_the_personal_link_once(phone, sur
     assert form.score == Decimal(93)
 
 
-def test_the_score_sheet_and_the_trend_at_390_and_1440(tab, people, survey, shot):
-    sales = people["users"]["sales"]
-    answers = dict.fromkeys(ITEMS, "satisfied") | {"price": "dissatisfied"}
+def _answer_and_score(round_, sales, answers, *, score=True):
+    from kefu.flow import engine
+
     services.enter_answers(
-        survey.forms.get(customer__code="C1001").pk, by=sales, answers=answers, channel="oral"
+        round_.forms.get(customer__code="C1001").pk, by=sales, answers=answers, channel="oral"
     )
     services.set_internal_figures(
-        survey,
+        round_,
         by=sales,
         deliveries=100,
         on_time_deliveries=95,
         line_stops=1,
         excess_freight=Decimal(500),
         total_freight=Decimal(10000),
+    )
+    if score:
+        engine.perform(round_, "close_collection", by=sales)
+        engine.perform(round_, "score", by=sales)
+
+
+def test_the_score_sheet_and_the_trend_at_390_and_1440(tab, people, survey, shot):
+    import time_machine
+
+    sales = people["users"]["sales"]
+    earlier = {  # two earlier years, scored: the trend's points
+        730: dict.fromkeys(ITEMS, "satisfied") | {"price": "neutral", "on_time_delivery": "neutral"},
+        365: dict.fromkeys(ITEMS, "very_satisfied") | {"price": "neutral"},
+    }
+    for days, answers in earlier.items():
+        with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=days), tick=False):
+            before = services.create_round(by=sales, customers=["C1001", "C1002"], title="年度顾客满意度调查")
+            _answer_and_score(before, sales, answers)
+    _answer_and_score(
+        survey, sales, dict.fromkeys(ITEMS, "satisfied") | {"price": "dissatisfied"}, score=False
     )
     log_in(tab, "sales")
     for size, name in ((PHONE, "phone"), (DESKTOP, "desktop")):
@@ -147,6 +167,7 @@ def test_the_score_sheet_and_the_trend_at_390_and_1440(tab, people, survey, shot
         assert fits(tab, size["width"]), name
         shot(tab, f"survey-round-{name}")
         tab.goto("/surveys/trend/")
+        expect(tab.locator("#trend-table tbody tr")).to_have_count(2)
         expect(tab.locator("#trend-line canvas")).to_have_count(1)
         expect(tab.locator("#trend-radar canvas")).to_have_count(1)
         assert fits(tab, size["width"]), name

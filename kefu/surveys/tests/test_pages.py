@@ -286,11 +286,31 @@ def test_competitors_side_by_side_per_item(page, org, survey):
     assert "竞品回答不足" in html  # 1 of the 10 a round needs
 
 
+def scored(round_: Round, org) -> Round:
+    from kefu.flow import engine
+
+    engine.perform(round_, "close_collection", by=org["sales"])
+    engine.perform(round_, "score", by=org["sales"])
+    round_.refresh_from_db()
+    return round_
+
+
 def test_the_trend_page_has_its_charts_and_the_table_behind_them(page, org, survey):
+    import json
+
     _worked_example(org, survey)
     html = page("sales").get("/surveys/trend/").content.decode()
+    assert "这些年度没有已评分的调查" in html  # collecting: not in the trend yet
+    scored(survey, org)
+    html = page("sales").get("/surveys/trend/").content.decode()
     assert 'id="trend-line"' in html and 'id="trend-radar"' in html and "echarts.min.js" in html
-    assert 'id="trend-data"' in html and "<script>" not in html.replace('<script id="trend-data"', "")
+    assert "<script>" not in html  # the chart's data is a JSON script element, no inline code
+    table = html.split('id="trend-table"')[1].split("</table>")[0]
+    assert survey.number in table and "80.00" in table and "97.25" in table and "86.90" in table
+    data = json.loads(html.split('<script id="trend-data" type="application/json">')[1].split("</script>")[0])
+    assert data["rounds"] == [survey.number]
+    assert data["series"][2]["data"] == [86.9] and data["series"][2]["target"] == 80.0
+    assert data["radar"][0]["value"][0] == 80.0  # product performance, on 100
     assert page("sales").get("/surveys/trend/?years=x").status_code == 200
 
 
