@@ -77,11 +77,13 @@ def _register_routers() -> None:
     from kefu.core.api import router as core_router
     from kefu.customers.api import router as customers_router
     from kefu.flow.api import router as work_router
+    from kefu.surveys.api import router as surveys_router
 
     api.add_router("/calendar", core_router)
     api.add_router("/customers", customers_router)
     api.add_router("/complaints", complaints_router)  # with /{number}/actions of the case engine
     api.add_router("/capa", capa_router)  # corrective actions (8D), with /{number}/actions
+    api.add_router("/surveys", surveys_router)  # customer satisfaction, rounds with /{number}/actions
     api.add_router("", work_router)  # /work, /reminders, /lateness-inquiries of every record type
 
 

@@ -110,6 +110,8 @@ class StepSpec:
     # record -> a fixed deadline (a date the department committed to) or None: it replaces the
     # clock (the setting's duration stays the fallback); a customer-set deadline still wins.
     due_of: Callable | None = None
+    # A task opened by the record type's own effect (not by a state or a memo): when, for the docs.
+    opened_doc: str = ""
 
     def setting_key(self, flow: str, variant: str = "") -> str:
         return f"due.{flow}.{self.code}" + (f".{variant}" if variant else "")

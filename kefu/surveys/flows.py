@@ -16,7 +16,7 @@ from kefu.core.errors import Invalid
 from kefu.core.workcalendar import TZ
 from kefu.flow import engine
 
-from . import rules, scoring, services
+from . import answers, figures, rules, scoring
 from .choices import FormState, Subject, TriggerKind
 from .models import Answer, Form, Trigger
 
@@ -45,14 +45,14 @@ def remind(ctx) -> None:
     )
     if not forms:
         raise Invalid(_("every form has been returned; there is nobody to remind"), field="forms")
-    addresses = services._customer_addresses(f.customer_id for f in forms)
+    addresses = answers._customer_addresses(f.customer_id for f in forms)
     mailed, unreachable = 0, []
     for f in forms:
         f.round = r
-        token = services._prepare_link(f, now, cfg)
+        token = answers._prepare_link(f, now, cfg)
         to = addresses.get(f.customer_id, [])
         if to:
-            ctx.notes += services._link_mail(f, token, cfg=cfg, reminder=True, now=now, addresses=to)
+            ctx.notes += answers._link_mail(f, token, cfg=cfg, reminder=True, now=now, addresses=to)
             mailed += 1
         else:
             unreachable.append(f.customer.code)
@@ -117,7 +117,7 @@ def score(ctx) -> None:
         raise Invalid(
             _("enter the internal delivery figures of the period first (004 6.4.2.2)"), field="deliveries"
         )
-    result = services.score_now(r)
+    result = figures.score_now(r)
     if result.returned == 0:
         raise Invalid(_("no form has been returned: there is nothing to score"), field="forms")
     cfg = ctx.settings
@@ -182,7 +182,7 @@ def _act_on_triggers(ctx, result, th) -> list[str]:
     hits = [h for h in result.triggers if h.key not in existing]
     if not hits:
         return []
-    forms = {f.customer.code: f for f in services.returned_forms(r) if f.customer_id}
+    forms = {f.customer.code: f for f in figures.returned_forms(r) if f.customer_id}
     items = {it.code: it for it in r.template.items.all()}
     issuer = _issuer(ctx)
     default_dept = str(cfg.get("surveys.capa_department") or D.SALES)

@@ -95,3 +95,13 @@ class FiguresIn(CheckedModel):
 class PlanIn(CheckedModel):
     year: int = Field(ge=2000, le=2099)
     template: Code | None = None
+
+
+class TemplateIn(CheckedModel):
+    """A template's name, pass mark and items (checked by ``services.edit_template``)."""
+
+    name: Short | None = None
+    name_en: Short | None = None
+    description: OptText | None = None
+    pass_mark: Any = None
+    items: list[dict[str, Any]] | None = Field(default=None, max_length=200)

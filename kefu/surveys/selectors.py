@@ -231,7 +231,8 @@ def _answer_counts(round_: Round, subject: str = Subject.OURS) -> dict[str, tupl
 def score_sheet(round_: Round) -> Sheet:
     """The score sheet (004 6.4.2): from the stored results once the round is scored, else
     computed now from what has come back (``scored`` False: a preview)."""
-    from . import rules, services
+    from . import figures as fig
+    from . import rules
 
     template = Template.objects.prefetch_related("items").get(pk=round_.template_id)
     items = list(template.items.all())
@@ -261,7 +262,7 @@ def score_sheet(round_: Round) -> Sheet:
             triggers=list(round_.triggers.select_related("customer", "capa", "complaint").order_by("id")),
         )  # fmt: skip
     else:
-        result = services.score_now(round_)
+        result = fig.score_now(round_)
         item_scores = result.item_scores
         w = rules.weights()
         figures["quality_complaints"] = result.quality_complaints
@@ -335,13 +336,13 @@ def customer_history(customer, user=None) -> list[Form]:
 def competitor_comparison(round_: Round) -> Comparison:
     """R10.6: per item, our item score beside the competitors' (all of them and each by name), on
     100 points so that any template compares."""
-    from . import rules, scoring, services
+    from . import figures, rules, scoring
 
     template = Template.objects.prefetch_related("items").get(pk=round_.template_id)
     tdef = rules.template_def(template)
-    ours = services._rated(tdef, services.returned_forms(round_, Subject.OURS))
-    competitor_forms = services.returned_forms(round_, Subject.COMPETITOR)
-    theirs = services._rated(tdef, competitor_forms)
+    ours = figures._rated(tdef, figures.returned_forms(round_, Subject.OURS))
+    competitor_forms = figures.returned_forms(round_, Subject.COMPETITOR)
+    theirs = figures._rated(tdef, competitor_forms)
     names: dict[str, list] = {}
     for f, rated in zip(competitor_forms, theirs, strict=True):
         names.setdefault(f.competitor, []).append(rated)

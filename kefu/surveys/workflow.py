@@ -71,7 +71,7 @@ STEPS = {
     ),
     FOLLOW_UP: StepSpec(
         FOLLOW_UP, gettext_lazy("Follow-up of a dissatisfied answer"), "10 workdays", department=D.SALES,
-        action="record_follow_up", task=True,
+        action="record_follow_up", task=True, opened_doc="by `score`, one per dissatisfied answer, assigned to its owner",
         seed="客户满意度管理制度 三.2: every 不满意 / 很不满意 gets a named owner; 003 4.5.3.7: the customer is "
         "told what was fixed (not timed by the seed)",
     ),

@@ -93,7 +93,7 @@ def _flow(flow: Flow) -> list[str]:
         for spec in tasks:
             owner = department_label(spec.department) + (f" ({spec.role})" if spec.role != "clerk" else "")
             key = spec.setting_key(flow.name)
-            when = (
+            when = spec.opened_doc or (
                 f"on entering `{opened_by[spec.code]}`" if spec.code in opened_by else "by a memo (`object`)"
             )
             lines.append(
