@@ -184,6 +184,11 @@ def test_the_personal_link_answers_once_without_an_account(org, survey):
     assert again.status_code == 409 and "已经回答" in again.content.decode()
     twice = anonymous.post(link, form_post(all_rated("very_dissatisfied")))
     assert twice.status_code == 409 and "已经回答" in twice.content.decode()
+    token = link.split("/")[-2]
+    api = anonymous.post(
+        f"/api/v1/surveys/answer/{token}", {"answers": all_rated("neutral")}, content_type="application/json"
+    )
+    assert api.status_code == 409  # and the API refuses it too
     f.refresh_from_db()
     assert f.score == Decimal(100)  # the second use changed nothing
 
