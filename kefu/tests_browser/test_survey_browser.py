@@ -172,3 +172,42 @@ def test_the_score_sheet_and_the_trend_at_390_and_1440(tab, people, survey, shot
         expect(tab.locator("#trend-radar canvas")).to_have_count(1)
         assert fits(tab, size["width"]), name
         shot(tab, f"survey-trend-{name}")
+
+
+def test_no_survey_page_is_wider_than_a_phone(tab, people, survey, shot):
+    from kefu.surveys.plans import make_plan
+
+    sales = people["users"]["sales"]
+    year = dt.date.today().year
+    make_plan(year, by=sales)
+    answers = dict.fromkeys(ITEMS, "satisfied") | {"price": "dissatisfied"}
+    _answer_and_score(survey, sales, answers, score=False)
+    services.add_competitor_form(
+        survey, by=sales, competitor="杭州竞品机械有限公司", answers=dict.fromkeys(ITEMS, "neutral")
+    )
+    pending = survey.forms.get(customer__code="C1002")
+    services.issue_link(pending, by=sales, send=False)
+    pages = [
+        "/surveys/",
+        f"/surveys/plan/?year={year}",
+        "/surveys/new/",
+        f"/surveys/{survey.number}/",
+        f"/surveys/{survey.number}/sheet/",
+        f"/surveys/{survey.number}/customers/C1001/",
+        f"/surveys/{survey.number}/competitors/",
+        f"/surveys/{survey.number}/competitors/new/",
+        f"/surveys/forms/{pending.pk}/enter/",
+        "/surveys/trend/",
+        "/customers/C1001/",
+    ]
+    log_in(tab, "sales")
+    tab.set_viewport_size(PHONE)
+    too_wide = {}
+    for path in pages:
+        response = tab.goto(path)
+        assert response.ok, path
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            too_wide[path] = width
+        shot(tab, "survey-phone-" + (path.strip("/").replace("/", "-").replace("?year=", "-") or "home"))
+    assert too_wide == {}
