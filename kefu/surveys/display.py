@@ -41,16 +41,20 @@ def template_items_by_code(template) -> dict:
 
 
 def last_points(form: Form, items: dict) -> list[str]:
-    """Last round's dissatisfied points of a form, in words."""
+    """The dissatisfied points of the customer's previous survey (``Form.last_dissatisfied``:
+    ``[{"round", "item", "label", "level", "value"}]``), in words: ``产品价格 不满意 (3)``."""
     out = []
     for p in form.last_dissatisfied or []:
-        if isinstance(p, dict):
-            code = p.get("item") or p.get("code") or ""
-            label = items[code].title if code in items else (p.get("label") or code)
-            level = p.get("level_label") or p.get("label_level") or ""
-            out.append(f"{label} {level}".strip() if level else label)
-        else:
+        if not isinstance(p, dict):
             out.append(items[p].title if p in items else str(p))
+            continue
+        code = p.get("item") or ""
+        item = items.get(code)
+        label = item.title if item else (p.get("label") or code)
+        level = next((lv for lv in (item.levels if item else []) if lv.get("code") == p.get("level")), None)
+        words = localized(level) if level else ""
+        value = f"({p['value']})" if p.get("value") not in (None, "") else ""
+        out.append(" ".join(x for x in (label, words, value) if x))
     return out
 
 

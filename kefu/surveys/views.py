@@ -292,8 +292,14 @@ def round_detail(request, number: str):
         )
         points = last_points(f, items)
         if points:
+            rounds = sorted({p.get("round", "") for p in f.last_dissatisfied if isinstance(p, dict)} - {""})
             previous_points.append(
-                {"customer_code": f.customer.code, "customer_name": f.customer.name, "items": points}
+                {
+                    "customer_code": f.customer.code,
+                    "customer_name": f.customer.name,
+                    "items": points,
+                    "rounds": rounds,
+                }
             )
     reminders = round_.forms.aggregate(n=Sum("reminders"), last=Max("last_reminded_at"))
     missing_key = [
@@ -332,7 +338,7 @@ def round_detail(request, number: str):
         "forms": forms_rows,
         "can_enter": can_enter,
         "dissatisfied": dissatisfied_answers(round_, items),
-        "previous": {"points": previous_points} if previous_points or round_.plan_id else None,
+        "previous": previous_points,
         "has_competitors": progress.competitor_answers > 0,
         "has_flow": True,
         "nav": "surveys",

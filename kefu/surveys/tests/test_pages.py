@@ -326,3 +326,34 @@ def test_the_customer_page_shows_the_survey_history(page, org, survey):
     html = page("sales").get("/customers/C1001/").content.decode()
     section = html.split('id="survey-history"')[1]
     assert survey.number in section and "产品价格" in section
+
+
+def test_a_round_shows_last_rounds_dissatisfied_points_and_the_owners_of_this_ones(page, org, survey):
+    services.enter_answers(
+        form_of(survey, "C1001").pk,
+        by=org["sales"],
+        answers=all_rated(price="dissatisfied", service_attitude="very_dissatisfied"),
+    )
+    services.set_internal_figures(
+        survey,
+        by=org["sales"],
+        deliveries=10,
+        on_time_deliveries=10,
+        line_stops=0,
+        excess_freight=0,
+        total_freight=100,
+    )
+    scored(survey, org)
+    html = page("sales").get(f"/surveys/{survey.number}/").content.decode()
+    dissatisfied = html.split('id="dissatisfied"')[1].split("</table>")[0]
+    assert (
+        dissatisfied.count("<tr><td") == 2 and "产品价格" in dissatisfied and "很不满意 (1)" in dissatisfied
+    )
+    # every one has a named owner (the customer's salesperson) and the corrective action opened for it
+    assert re.findall(r'data-label="责任人">([^<]+)<', dissatisfied) == ["sales", "sales"]
+    assert len(re.findall(r'href="/capa/8D-\d{6}-\d{4}/"', dissatisfied)) == 2
+    later = services.create_round(by=org["sales"], customers=["C1001", "C1002"], title="复查")
+    html = page("sales").get(f"/surveys/{later.number}/").content.decode()
+    last = html.split('id="last-round"')[1].split("</table>")[0]
+    assert "C1001" in last and "产品价格 不满意 (3)" in last and survey.number in last
+    assert "C1002" not in last  # never surveyed before
