@@ -9,10 +9,12 @@ values are kept in the round's stored results.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
+from pydantic import Field
 
 from kefu.core.errors import Malformed, NotFound
 from kefu.core.schemas import ErrorOut, Page, PageSize, Text, errors
@@ -25,12 +27,14 @@ from .schemas import (
     AnswersIn,
     CompetitorIn,
     FiguresIn,
+    Id,
     PlanIn,
     RoundFromPlanIn,
     RoundIn,
     ScoreIn,
     StaffAnswersIn,
     TemplateIn,
+    Year,
 )
 from .workflow import FLOW
 
@@ -62,10 +66,10 @@ def score(request, payload: ScoreIn):
     if payload.weights is not None:
         unknown = set(payload.weights) - {"external", "internal"}
         if unknown:
-            raise Malformed("unknown field", field=f"weights.{sorted(unknown)[0]}")
+            raise Malformed(_("unknown field"), field=f"weights.{sorted(unknown)[0]}")
         for key in ("external", "internal"):
             if key not in payload.weights:
-                raise Malformed("required", field=f"weights.{key}")
+                raise Malformed(_("required"), field=f"weights.{key}")
         weights = scoring.check_weights(payload.weights["external"], payload.weights["internal"])
     else:
         weights = rules.weights()
@@ -133,7 +137,7 @@ def list_templates(request):
 @router.get(
     "/templates/{code}", response={200: dict, **errors(404)}, summary="A template (its current version)"
 )
-def get_template(request, code: Text, version: int | None = None):
+def get_template(request, code: Text, version: Annotated[int, Field(ge=1, le=1_000_000)] | None = None):
     if version is None:
         return template_out(services.current_template(code))
     t = Template.objects.filter(code=code, version=version).prefetch_related("items").first()
@@ -212,7 +216,7 @@ def create_plan(request, payload: PlanIn):
 @router.get(
     "/plans/{year}", response={200: dict, **errors(404)}, summary="A year's plan with its gaps and coverage"
 )
-def get_plan(request, year: int):
+def get_plan(request, year: Year):
     plan = Plan.objects.select_related("template").filter(year=year).first()
     if plan is None:
         raise NotFound(_("no plan for %(year)s") % {"year": year}, field="year")
@@ -222,12 +226,12 @@ def get_plan(request, year: int):
 @router.get(
     "/coverage", response={200: dict, **errors()}, summary="Coverage of the active customers in a year"
 )
-def get_coverage(request, year: int):
+def get_coverage(request, year: Year):
     return coverage_out(services.coverage(year))
 
 
 @router.get("/trend", response={200: dict, **errors()}, summary="Scores by round and item over the years")
-def get_trend(request, template: Text = "default", years: int | None = None):
+def get_trend(request, template: Text = "default", years: Annotated[int, Field(ge=1, le=100)] | None = None):
     t = selectors.trend(template, years=years)
     return {
         "template": t.template,
@@ -356,7 +360,7 @@ def round_detail(r: Round, user) -> dict:
 def list_rounds(
     request,
     status: Text = "",
-    year: int | None = None,
+    year: Year | None = None,
     page: Page = 1,
     page_size: PageSize = selectors.DEFAULT_PAGE_SIZE,
 ):
@@ -547,7 +551,7 @@ def list_forms(
 
 
 @router.get("/forms/{form_id}", response={200: dict, **errors(404)}, summary="One form with its answers")
-def get_form(request, form_id: int):
+def get_form(request, form_id: Id):
     f = _form(request.user, form_id)
     out = form_out(f)
     out.update(
@@ -569,7 +573,7 @@ def get_form(request, form_id: int):
     response={200: dict, **errors(403, 404, 409, 422)},
     summary="Issue the personal link",
 )
-def issue_link(request, form_id: int, send: bool = True, renew: bool = False):
+def issue_link(request, form_id: Id, send: bool = True, renew: bool = False):
     services.require_survey_staff(request.user)
     f = _form(request.user, form_id)
     token = services.issue_link(f, by=request.user, send=send, renew=renew)
@@ -582,7 +586,7 @@ def issue_link(request, form_id: int, send: bool = True, renew: bool = False):
     response={201: dict, **errors(403, 404, 409, 422)},
     summary="Enter an oral or paper answer (staff)",
 )
-def enter_answers(request, form_id: int, payload: StaffAnswersIn):
+def enter_answers(request, form_id: Id, payload: StaffAnswersIn):
     f = _form(request.user, form_id)
     f = services.enter_answers(f.pk, by=request.user, **payload.model_dump())
     return Status(201, form_out(f))

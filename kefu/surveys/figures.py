@@ -178,6 +178,8 @@ def _rated(tdef: scoring.TemplateDef, forms: list[Form]) -> list[scoring.Rated]:
                 a.level, a.value
             )
             answers[a.item] = lv
+        if not answers:  # nothing to score (not a form of kefu's: every returned form rates each item)
+            continue
         key = f.customer.code if f.customer_id else f"form-{f.pk}"
         out.append(scoring.Rated(customer=key, answers=answers, comment=f.comment))
     return out

@@ -4,17 +4,18 @@ item or rating is named as the issue asks."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from kefu.core.schemas import CheckedModel
+from kefu.core.schemas import CheckedModel, Day
 
 OptText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Year = Annotated[int, Field(ge=2000, le=2099)]
+Id = Annotated[int, Field(ge=1, le=2**53)]
 
 
 class ActionIn(CheckedModel):
@@ -47,9 +48,9 @@ class RoundFromPlanIn(CheckedModel):
     month: int = Field(ge=1, le=12)
     title: Short = ""
     template: Code | None = None
-    collect_until: dt.date | None = None
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
+    collect_until: Day | None = None
+    period_start: Day | None = None
+    period_end: Day | None = None
 
 
 class RoundIn(CheckedModel):
@@ -58,9 +59,9 @@ class RoundIn(CheckedModel):
     title: Short = Field(min_length=1)
     customers: list[Code] = Field(min_length=1, max_length=10_000)
     template: Code | None = None
-    collect_until: dt.date | None = None
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
+    collect_until: Day | None = None
+    period_start: Day | None = None
+    period_end: Day | None = None
 
 
 class AnswersIn(CheckedModel):

@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from kefu.core.errors import Malformed
 
 HUNDRED = Decimal(100)
@@ -36,6 +38,7 @@ TEN = Decimal(10)
 ZERO = Decimal(0)
 ONE = Decimal(1)
 CENT = Decimal("0.01")
+LARGEST = Decimal(10) ** 12  # a figure beyond any delivery count or freight: refused, not overflowed
 
 # The trigger kinds (``choices.TriggerKind``), spelled here so this module imports no model.
 ITEM_LOW, CUSTOMER_LOW, TOTAL_LOW, EXPLICIT_COMMENT = (
@@ -50,13 +53,15 @@ DISSATISFIED, SATISFIED, VERY_SATISFIED = "dissatisfied", "satisfied", "very_sat
 def dec(value, name: str) -> Decimal:
     """``value`` as a finite Decimal (a float through its shortest repr: 0.6 is 0.6), or 400."""
     if isinstance(value, bool) or value is None:
-        raise Malformed(f"not a number: {value!r}", field=name)
+        raise Malformed(_("not a number: %(v)r") % {"v": value}, field=name)
     try:
         d = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise Malformed(f"not a number: {value!r}", field=name) from None
+        raise Malformed(_("not a number: %(v)r") % {"v": value}, field=name) from None
     if not d.is_finite():
-        raise Malformed(f"not a finite number: {value!r}", field=name)
+        raise Malformed(_("not a finite number: %(v)r") % {"v": value}, field=name)
+    if abs(d) > LARGEST:
+        raise Malformed(_("at most %(n)s") % {"n": LARGEST}, field=name)
     return d
 
 
@@ -94,8 +99,8 @@ class ItemDef:
                 if lv.code == rating:
                     return lv
             raise Malformed(
-                f"{rating!r} is not a level of {self.code}; levels: "
-                + ", ".join(lv.code for lv in self.levels),
+                _("%(rating)r is not a level of %(item)s; levels: %(levels)s")
+                % {"rating": rating, "item": self.code, "levels": ", ".join(lv.code for lv in self.levels)},
                 field=name,
             )
         value = dec(rating, name)
@@ -103,8 +108,12 @@ class ItemDef:
             if lv.value == value:
                 return lv
         raise Malformed(
-            f"rating {value} is outside the scale of {self.code}: "
-            + "/".join(str(lv.value.normalize()) for lv in self.levels),
+            _("rating %(value)s is outside the scale of %(item)s: %(scale)s")
+            % {
+                "value": value,
+                "item": self.code,
+                "scale": "/".join(str(lv.value.normalize()) for lv in self.levels),
+            },
             field=name,
         )
 
@@ -128,7 +137,8 @@ class TemplateDef:
             if it.code == code:
                 return it
         raise Malformed(
-            f"unknown item {code!r} of template {self.code}; items: " + ", ".join(i.code for i in self.items),
+            _("unknown item %(code)r of template %(template)s; items: %(items)s")
+            % {"code": code, "template": self.code, "items": ", ".join(i.code for i in self.items)},
             field=name,
         )
 
@@ -203,20 +213,22 @@ def check_responses(
         where = f"{field_name}[{i}]"
         customer = str(r.get("customer") or "").strip()
         if not customer:
-            raise Malformed("name the customer", field=f"{where}.customer")
+            raise Malformed(_("name the customer"), field=f"{where}.customer")
         if customer in seen:
-            raise Malformed(f"customer {customer!r} is given twice", field=f"{where}.customer")
+            raise Malformed(
+                _("customer %(code)r is given twice") % {"code": customer}, field=f"{where}.customer"
+            )
         seen.add(customer)
         answers = r.get("answers") or {}
         if not isinstance(answers, Mapping) or not answers:
-            raise Malformed("give at least one rating", field=f"{where}.answers")
+            raise Malformed(_("give at least one rating"), field=f"{where}.answers")
         rated = {}
         for code, rating in answers.items():
             name = f"{where}.answers.{code}"
             rated[code] = template.item(code, name).rate(rating, name)
         out.append(Rated(customer=customer, answers=rated, comment=str(r.get("comment") or "").strip()))
     if not out:
-        raise Malformed("give at least one returned form", field=field_name)
+        raise Malformed(_("give at least one returned form"), field=field_name)
     return out
 
 
@@ -228,21 +240,21 @@ def check_internal(data: Mapping, *, field_name: str = "internal") -> Internal:
     def count(key: str) -> int:
         name = f"{field_name}.{key}"
         if key not in data or data[key] is None:
-            raise Malformed("required", field=name)
+            raise Malformed(_("required"), field=name)
         d = dec(data[key], name)
         if d != d.to_integral_value():
-            raise Malformed("must be a whole number", field=name)
+            raise Malformed(_("must be a whole number"), field=name)
         if d < 0:
-            raise Malformed("must not be negative", field=name)
+            raise Malformed(_("must not be negative"), field=name)
         return int(d)
 
     def money(key: str) -> Decimal:
         name = f"{field_name}.{key}"
         if key not in data or data[key] is None:
-            raise Malformed("required", field=name)
+            raise Malformed(_("required"), field=name)
         d = dec(data[key], name)
         if d < 0:
-            raise Malformed("must not be negative", field=name)
+            raise Malformed(_("must not be negative"), field=name)
         return d
 
     unknown = set(data) - {
@@ -254,7 +266,7 @@ def check_internal(data: Mapping, *, field_name: str = "internal") -> Internal:
         "total_freight",
     }
     if unknown:
-        raise Malformed("unknown field", field=f"{field_name}.{sorted(unknown)[0]}")
+        raise Malformed(_("unknown field"), field=f"{field_name}.{sorted(unknown)[0]}")
     figures = Internal(
         deliveries=count("deliveries"),
         quality_complaints=count("quality_complaints"),
@@ -268,14 +280,16 @@ def check_internal(data: Mapping, *, field_name: str = "internal") -> Internal:
         if value > figures.deliveries:
             if figures.deliveries == 0:
                 raise Malformed(
-                    f"{value} with 0 deliveries: there is nothing to divide by", field=f"{field_name}.{key}"
+                    _("%(n)s with 0 deliveries: there is nothing to divide by") % {"n": value},
+                    field=f"{field_name}.{key}",
                 )
             raise Malformed(
-                f"must not exceed the deliveries ({figures.deliveries})", field=f"{field_name}.{key}"
+                _("must not exceed the deliveries (%(n)s)") % {"n": figures.deliveries},
+                field=f"{field_name}.{key}",
             )
     if figures.excess_freight > figures.total_freight:
         raise Malformed(
-            f"must not exceed the total freight ({figures.total_freight})",
+            _("must not exceed the total freight (%(n)s)") % {"n": figures.total_freight},
             field=f"{field_name}.excess_freight",
         )
     return figures
@@ -286,9 +300,9 @@ def check_weights(external, internal, *, field_name: str = "weights") -> Weights
     e, i = dec(external, f"{field_name}.external"), dec(internal, f"{field_name}.internal")
     for name, d in (("external", e), ("internal", i)):
         if d < 0 or d > 1:
-            raise Malformed("must be a fraction between 0 and 1", field=f"{field_name}.{name}")
+            raise Malformed(_("must be a fraction between 0 and 1"), field=f"{field_name}.{name}")
     if e + i != ONE:
-        raise Malformed(f"the weights must add up to 1, not {e + i}", field=field_name)
+        raise Malformed(_("the weights must add up to 1, not %(sum)s") % {"sum": e + i}, field=field_name)
     return Weights(external=e, internal=i)
 
 

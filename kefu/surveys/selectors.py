@@ -342,10 +342,11 @@ def competitor_comparison(round_: Round) -> Comparison:
     tdef = rules.template_def(template)
     ours = figures._rated(tdef, figures.returned_forms(round_, Subject.OURS))
     competitor_forms = figures.returned_forms(round_, Subject.COMPETITOR)
-    theirs = figures._rated(tdef, competitor_forms)
-    names: dict[str, list] = {}
-    for f, rated in zip(competitor_forms, theirs, strict=True):
-        names.setdefault(f.competitor, []).append(rated)
+    theirs, names = [], {}
+    for f in competitor_forms:
+        for rated in figures._rated(tdef, [f]):
+            theirs.append(rated)
+            names.setdefault(f.competitor, []).append(rated)
     ours_items = scoring.item_scores(tdef, ours)
     their_items = scoring.item_scores(tdef, theirs)
     by_name = {name: scoring.item_scores(tdef, rs) for name, rs in sorted(names.items())}

@@ -88,8 +88,12 @@ def _check_items(items: list[dict]) -> list[Item]:
     if not items:
         raise Malformed(_("a template has at least one item"), field="items")
     out, seen = [], set()
+    if not isinstance(items, list):
+        raise Malformed(_("a list of items"), field="items")
     for i, raw in enumerate(items):
         where = f"items[{i}]"
+        if not isinstance(raw, dict):
+            raise Malformed(_("an item is an object"), field=where)
         code = _check_code(raw.get("code"), f"{where}.code")
         if code in seen:
             raise Malformed(_("item %(code)r is given twice") % {"code": code}, field=f"{where}.code")
@@ -106,8 +110,13 @@ def _check_items(items: list[dict]) -> list[Item]:
                 _("unknown department %(code)r") % {"code": department}, field=f"{where}.department"
             )
         levels, level_codes = [], set()
-        for j, lv in enumerate(raw.get("levels") or []):
+        raw_levels = raw.get("levels") or []
+        if not isinstance(raw_levels, list):
+            raise Malformed(_("a list of levels"), field=f"{where}.levels")
+        for j, lv in enumerate(raw_levels):
             lwhere = f"{where}.levels[{j}]"
+            if not isinstance(lv, dict):
+                raise Malformed(_("a level is an object"), field=lwhere)
             lcode = _check_code(lv.get("code"), f"{lwhere}.code")
             if lcode in level_codes:
                 raise Malformed(_("level %(code)r is given twice") % {"code": lcode}, field=f"{lwhere}.code")

@@ -72,7 +72,11 @@ def test_one_plan_a_year(org):
     ],
 )
 def test_no_customer_more_than_12_months_apart(last, months):
-    cfg = {"surveys.plan.key_months": "1,4,7,10", "surveys.plan.general_months": "4,10", "surveys.plan.max_gap_months": 12}
+    cfg = {
+        "surveys.plan.key_months": "1,4,7,10",
+        "surveys.plan.general_months": "4,10",
+        "surveys.plan.max_gap_months": 12,
+    }
     assert plans.schedule(False, last, 2027, cfg) == ("semiannual", months)
     # with the customer's months the gaps after the first are at most 6
     points = [last] + [dt.date(2027, m, 1) for m in months]
@@ -86,7 +90,10 @@ def test_the_plan_uses_the_last_returned_form_for_the_12_month_rule(org):
     customer("K1", key=True)
     # a round in March 2026 (before plans existed here): G1 answered, G2 did not.
     r = services.create_round(
-        by=org["sales"], customers=["G1", "G2"], title="2026 春季", now=dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+        by=org["sales"],
+        customers=["G1", "G2"],
+        title="2026 春季",
+        now=dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ),
     )
     answer(org, r, "G1", all_items(8), now=dt.datetime(2026, 3, 3, 9, 0, tzinfo=TZ))
     plan = services.make_plan(2027, by=org["sales"], now=DECEMBER)
@@ -113,12 +120,19 @@ def test_coverage_of_the_active_customers(org):
     for n in range(8):
         customer(f"G{n}")
     plan = services.make_plan(2027, by=org["sales"], now=DECEMBER)
-    r = services.create_round_from_plan(plan, 4, by=org["sales"], now=dt.datetime(2027, 4, 6, 9, 0, tzinfo=TZ))
+    r = services.create_round_from_plan(
+        plan, 4, by=org["sales"], now=dt.datetime(2027, 4, 6, 9, 0, tzinfo=TZ)
+    )
     for f in Form.objects.filter(round=r).select_related("customer")[:9]:
         answer(org, r, f.customer.code, all_items(8), now=dt.datetime(2027, 4, 7, 9, 0, tzinfo=TZ))
     cov = services.coverage(2027)
     assert (cov.active, cov.planned, cov.surveyed) == (10, 10, 9)
-    assert (cov.rate, cov.planned_rate, cov.target, cov.meets_target) == (Decimal(90), Decimal(100), Decimal(90), True)
+    assert (cov.rate, cov.planned_rate, cov.target, cov.meets_target) == (
+        Decimal(90),
+        Decimal(100),
+        Decimal(90),
+        True,
+    )
     Setting.objects.create(key="surveys.coverage_target", value="95")
     assert services.coverage(2027).meets_target is False
 
@@ -127,10 +141,16 @@ def test_coverage_counts_a_customer_once_and_ignores_competitor_answers(org):
     customer("K1", key=True)
     customer("G1")
     plan = services.make_plan(2027, by=org["sales"], now=DECEMBER)
-    r1 = services.create_round_from_plan(plan, 1, by=org["sales"], now=dt.datetime(2027, 1, 4, 9, 0, tzinfo=TZ))
+    r1 = services.create_round_from_plan(
+        plan, 1, by=org["sales"], now=dt.datetime(2027, 1, 4, 9, 0, tzinfo=TZ)
+    )
     answer(org, r1, "K1", all_items(8), now=dt.datetime(2027, 1, 5, 9, 0, tzinfo=TZ))
-    r4 = services.create_round_from_plan(plan, 4, by=org["sales"], now=dt.datetime(2027, 4, 6, 9, 0, tzinfo=TZ))
+    r4 = services.create_round_from_plan(
+        plan, 4, by=org["sales"], now=dt.datetime(2027, 4, 6, 9, 0, tzinfo=TZ)
+    )
     answer(org, r4, "K1", all_items(8), now=dt.datetime(2027, 4, 7, 9, 0, tzinfo=TZ))
-    services.add_competitor_form(r4, by=org["sales"], competitor="甲公司", customer="G1", answers=all_items(8))
+    services.add_competitor_form(
+        r4, by=org["sales"], competitor="甲公司", customer="G1", answers=all_items(8)
+    )
     cov = services.coverage(2027)
     assert (cov.surveyed, cov.rate) == (1, Decimal(50))

@@ -416,3 +416,86 @@ def test_trend_by_round_and_item(org):
     assert t.table["service_attitude"] == [Decimal(80), Decimal(100)]
     assert t.by_year[0]["year"] == 2027 and t.by_year[0]["rounds"] == 2
     assert t.by_year[0]["items"]["price"] == Decimal(65)
+
+
+def test_internal_figures_imported_from_excel(org):
+    import io
+
+    from openpyxl import Workbook
+
+    _plan, r = plan_and_round(org)
+    book = Workbook()
+    sheet = book.active
+    for row in (
+        ("送货次数", 100),
+        ("准时交货次数", 95),
+        ("断线次数", 1),
+        ("超额运费", 500),
+        ("总运费", 10000),
+        ("备注", "x"),
+    ):
+        sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    data.seek(0)
+    r = services.import_internal_figures(r, by=org["sales"], upload=data)
+    assert (r.deliveries, r.on_time_deliveries, r.line_stops, r.excess_freight, r.total_freight) == (
+        100, 95, 1, Decimal("500.00"), Decimal("10000.00")
+    )  # fmt: skip
+    with pytest.raises(Malformed) as exc:
+        services.import_internal_figures(r, by=org["sales"], upload=io.BytesIO(b"not a workbook"))
+    assert exc.value.field == "file"
+
+
+def test_impossible_figures_are_refused_naming_the_field(org):
+    _plan, r = plan_and_round(org)
+    with pytest.raises(Invalid) as exc:
+        services.set_internal_figures(r, by=org["sales"], **{**WORKED_FIGURES, "on_time_deliveries": 101})
+    assert exc.value.field == "on_time_deliveries"
+    with pytest.raises(Malformed) as exc:
+        services.set_internal_figures(r, by=org["sales"], **{**WORKED_FIGURES, "line_stops": -1})
+    assert exc.value.field == "line_stops"
+
+
+def test_self_assessment_combined_where_chosen(org):
+    Setting.objects.create(key="surveys.self_assessment.enabled", value=True)
+    _plan, r = plan_and_round(org, month=4, now=APRIL, general=("G1",))
+    answer(org, r, "K1", all_items(8), now=APRIL)
+    answer(org, r, "G1", all_items(5), now=APRIL)
+    services.set_internal_figures(r, by=org["sales"], self_degree=90, self_rate=100, **WORKED_FIGURES)
+    act(r, "close_collection", org["sales"], now=APRIL)
+    act(r, "score", org["sales"], now=APRIL)
+    r.refresh_from_db()
+    sheet = selectors.score_sheet(r)
+    # survey: external 65, internal 97.25 -> 77.9; rate 50 % (one of two forms at 80 or more)
+    assert (sheet.total, sheet.satisfaction_rate) == (Decimal("77.9"), Decimal(50))
+    assert sheet.combined_degree == Decimal("90") * Decimal("0.4") + Decimal("77.9") * Decimal("0.6")
+    assert sheet.combined_rate == Decimal("70.0")  # 100 x 0.4 + 50 x 0.6
+
+
+def test_lists_read_in_a_fixed_number_of_queries(org, django_assert_max_num_queries):
+    from kefu.core.pagination import paginate
+
+    _plan, r = plan_and_round(org, key=("K1", "K2", "K3"), general=("G1", "G2"), month=4, now=APRIL)
+    for code in ("K1", "G1"):
+        answer(org, r, code, all_items(8), now=APRIL)
+    with django_assert_max_num_queries(3):
+        page = paginate(selectors.form_list(org["gm"]), 1, 50)
+        assert len([f.customer.code for f in page.items]) == 5 and page.items[0].round.number == r.number
+    with django_assert_max_num_queries(2):
+        page = paginate(selectors.round_list(org["gm"]), 1, 50)
+        assert [x.template.code for x in page.items] == ["default"]
+    with django_assert_max_num_queries(2):
+        rows = selectors.customer_sheet(r, org["gm"])
+        assert [row.customer_code for row in rows][:3] == ["K1", "K2", "K3"]
+    with django_assert_max_num_queries(2):
+        p = selectors.round_progress(r)
+        assert [f.customer.code for f in p.missing_key] == ["K2", "K3"]
+
+
+def test_a_salesperson_sees_only_their_customers_forms(org):
+    customer("X1", owner=org["sales2"])
+    _plan, r = plan_and_round(org, general=("G1",), month=4, now=APRIL)
+    seen = {f.customer.code for f in selectors.form_list(org["sales2"])}
+    assert seen == {"X1"}
+    assert {f.customer.code for f in selectors.form_list(org["gm"])} == {"K1", "G1", "X1"}
