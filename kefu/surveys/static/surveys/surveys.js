@@ -25,6 +25,7 @@ document.addEventListener("click", (event) => {
   if (!source || typeof echarts === "undefined") return;
   const data = JSON.parse(source.textContent);
   const charts = [];
+  const narrow = window.innerWidth < 640;
   const line = document.getElementById("trend-line");
   if (line) {
     const chart = echarts.init(line);
@@ -47,7 +48,8 @@ document.addEventListener("click", (event) => {
       animation: false,
       tooltip: {renderMode: "richText"},
       legend: {data: data.radar.map((r) => r.name), bottom: 0},
-      radar: {indicator: data.items.map((name) => ({name: name, max: data.max})), radius: "62%"},
+      radar: {indicator: data.items.map((name) => ({name: name, max: data.max})),
+        radius: narrow ? "45%" : "62%", axisName: {fontSize: narrow ? 10 : 12}},
       series: [{type: "radar", data: data.radar.map((r) => ({name: r.name, value: r.value}))}]
     });
     charts.push(chart);
