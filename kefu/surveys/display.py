@@ -14,9 +14,7 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from kefu.core import config
-
-from . import selectors
+from . import rules, selectors
 from .choices import FormState, Level, Subject, TriggerKind
 from .models import Answer, Form, Round, Trigger
 from .templatetags.survey_tags import rounded, score
@@ -146,7 +144,14 @@ def sheet_context(round_: Round, user) -> dict:
             .annotate(n=Count("id"))
         ):
             counts[(row["item"], row["level"])] = row["n"]
-    thresholds_item = Decimal(str(config.get("surveys.trigger.item_low")))
+    th = rules.thresholds()
+
+    def item_low(on_hundred) -> bool:  # the trigger's item threshold reads on a 10-point scale
+        if on_hundred is None:
+            return False
+        on_ten = on_hundred / 10
+        return on_ten <= th.item_low if th.item_low_inclusive else on_ten < th.item_low
+
     item_rows = []
     for row in sheet.items:
         item_rows.append(
@@ -156,11 +161,11 @@ def sheet_context(round_: Round, user) -> dict:
                 "counts": [counts.get((row.code, s["code"]), 0) for s in scale],
                 "sum": row.score * row.answers if row.score is not None else None,
                 "score": row.score,
-                "low": row.score is not None and row.score <= thresholds_item and len(scale) == 5,
+                "low": item_low(row.on_hundred),
             }
         )
     customers = []
-    customer_below = Decimal(str(config.get("surveys.trigger.customer_below")))
+    customer_below = th.customer_below
     for c in selectors.customer_sheet(round_, user):
         if not c.returned:
             continue
@@ -237,7 +242,7 @@ def customer_history(customer, limit: int = 20) -> list[dict]:
         low.setdefault(a["form_id"], []).append(a["item"])
     labels: dict[int, dict] = {}
     rows = []
-    below = Decimal(str(config.get("surveys.trigger.customer_below")))
+    below = rules.thresholds().customer_below
     for f in forms:
         if f.round.template_id not in labels:
             labels[f.round.template_id] = template_items_by_code(f.round.template)

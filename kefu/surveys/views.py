@@ -22,8 +22,8 @@ from kefu.core.errors import KefuError, NotFound
 from kefu.core.workcalendar import TZ
 from kefu.customers import access as customer_access
 
-from . import selectors, services
-from .choices import FormState, Frequency, Level, Subject
+from . import rules, scoring, selectors, services
+from .choices import FormState, Frequency, Subject
 from .display import (
     dissatisfied_answers,
     last_points,
@@ -41,6 +41,8 @@ from .workflow import lookup
 
 HUNDRED = Decimal(100)
 PUBLIC_SESSION_KEY = "survey_answered"
+FORMS_PAGE = 100  # forms a round's page lists at a time
+PREVIOUS_SHOWN = 200  # customers whose previous dissatisfied points a round's page lists
 
 
 def _may_manage(user) -> bool:
@@ -259,15 +261,24 @@ def round_detail(request, number: str):
     forms_qs = (
         round_.forms.filter(subject=Subject.OURS)
         .select_related("customer")
-        .order_by("-is_key", "customer__code")
+        .order_by("-is_key", "customer__code", "id")
     )
     if visible is not None:
         forms_qs = forms_qs.filter(customer_id__in=visible)
+    state = request.GET.get("state", "")
+    if state in FormState.values:
+        forms_qs = forms_qs.filter(state=state)
+    try:
+        page = selectors.paginate(forms_qs, request.GET.get("page"), FORMS_PAGE)
+    except KefuError as exc:
+        messages.error(request, exc.detail)
+        page = selectors.empty(FORMS_PAGE)
     collecting = round_.status == Status.COLLECTION
+    th = rules.thresholds()
     can_enter = _may_manage(request.user) and collecting
     now = timezone.now()
-    forms_rows, previous_points = [], []
-    for f in forms_qs:
+    forms_rows = []
+    for f in page.items:
         pending = f.state == FormState.PENDING
         forms_rows.append(
             {
@@ -280,8 +291,7 @@ def round_detail(request, number: str):
                 "oral": f.channel in ("oral", "paper"),
                 "returned_at": f.returned_at,
                 "score": f.score,
-                "low": f.score is not None
-                and f.score < Decimal(str(config.get("surveys.trigger.customer_below"))),
+                "low": f.score is not None and f.score < th.customer_below,
                 "link": _link(request, f) if pending and collecting else "",
                 "expires_at": f.link_expires_at,
                 "expired": f.link_expires_at is not None and f.link_expires_at < now,
@@ -290,17 +300,18 @@ def round_detail(request, number: str):
                 "can_issue": pending and collecting and can_enter,
             }
         )
-        points = last_points(f, items)
-        if points:
-            rounds = sorted({p.get("round", "") for p in f.last_dissatisfied if isinstance(p, dict)} - {""})
-            previous_points.append(
-                {
-                    "customer_code": f.customer.code,
-                    "customer_name": f.customer.name,
-                    "items": points,
-                    "rounds": rounds,
-                }
-            )
+    previous_points = []
+    earlier = forms_qs.exclude(last_dissatisfied=[]).order_by("-is_key", "customer__code", "id")
+    for f in earlier[:PREVIOUS_SHOWN]:
+        rounds = sorted({p.get("round", "") for p in f.last_dissatisfied if isinstance(p, dict)} - {""})
+        previous_points.append(
+            {
+                "customer_code": f.customer.code,
+                "customer_name": f.customer.name,
+                "items": last_points(f, items),
+                "rounds": rounds,
+            }
+        )
     reminders = round_.forms.aggregate(n=Sum("reminders"), last=Max("last_reminded_at"))
     missing_key = [
         {
@@ -336,6 +347,9 @@ def round_detail(request, number: str):
             "competitor_answers": progress.competitor_answers,
         },
         "forms": forms_rows,
+        "forms_page": page,
+        "state": state if state in FormState.values else "",
+        "states": FormState.choices,
         "can_enter": can_enter,
         "dissatisfied": dissatisfied_answers(round_, items),
         "previous": previous_points,
@@ -542,17 +556,7 @@ def customer_sheet(request, number: str, code: str):
                 "owner": (a.owner.get_full_name() or a.owner.get_username()) if a and a.owner else "",
             }
         )
-    level = ""
-    if f.score is not None:
-        low = Decimal(str(config.get("surveys.level.satisfied_from")))
-        high = Decimal(str(config.get("surveys.level.very_satisfied_above")))
-        level = (
-            Level.DISSATISFIED
-            if f.score < low
-            else Level.VERY_SATISFIED
-            if f.score > high
-            else Level.SATISFIED
-        )
+    level = scoring.level(f.score, rules.thresholds())
     return render(
         request,
         "surveys/customer_sheet.html",
@@ -662,7 +666,7 @@ def trend(request):
             {
                 "name": _("Total score"),
                 "data": [num(r["total"]) for r in rows],
-                "target": float(config.get("surveys.level.satisfied_from")),
+                "target": float(rules.thresholds().satisfied_from),
             },
         ],
         "items": [i["label"] for i in items],

@@ -357,3 +357,31 @@ def test_a_round_shows_last_rounds_dissatisfied_points_and_the_owners_of_this_on
     last = html.split('id="last-round"')[1].split("</table>")[0]
     assert "C1001" in last and "产品价格 不满意 (3)" in last and survey.number in last
     assert "C1002" not in last  # never surveyed before
+
+
+def test_the_round_page_reads_a_fixed_number_of_queries_and_pages_its_forms(
+    page, org, django_assert_max_num_queries
+):
+    from kefu.surveys import views
+
+    many = [
+        Customer.objects.create(code=f"M{n:03d}", name=f"客户{n}", is_key=n < 5, owner=org["sales"])
+        for n in range(120)
+    ]
+    round_ = services.create_round(by=org["sales"], customers=[c.code for c in many], title="大批调查")
+    for c in many[:30]:
+        f = form_of(round_, c.code)
+        services.issue_link(f, by=org["sales"], send=False)
+        if c.code < "M010":
+            services.enter_answers(f.pk, by=org["sales"], answers=all_rated(price="dissatisfied"))
+    client = page("sales")
+    client.get(f"/surveys/{round_.number}/")  # warm the caches (settings, calendar)
+    with django_assert_max_num_queries(25):
+        html = client.get(f"/surveys/{round_.number}/").content.decode()
+    assert html.count("<tr data-form=") == views.FORMS_PAGE and "第 1 页，共 2 页" in html
+    html = client.get(f"/surveys/{round_.number}/?state=returned").content.decode()
+    assert html.count("<tr data-form=") == 10 and "M000" in html and "M011" not in html
+    html = client.get(f"/surveys/{round_.number}/?page=2").content.decode()
+    assert html.count("<tr data-form=") == 20
+    with django_assert_max_num_queries(10):
+        client.get("/surveys/")
