@@ -141,6 +141,7 @@ def issue_link(
     contacts through the outbox; ``renew`` revokes the links issued before. Returns the token
     (``link_path(token)`` is the answer page)."""
     now = _now(now)
+    require_survey_staff(by)
     cfg = rules.settings()
     form = Form.objects.select_for_update(of=("self",)).select_related("round", "customer").get(pk=form.pk)
     if form.subject != Subject.OURS or form.customer_id is None:
@@ -166,6 +167,45 @@ def issue_link(
         data={"form": form.pk, "customer": form.customer.code, "sent_to": len(sent_to), "renew": renew},
     )  # fmt: skip
     return token
+
+
+@transaction.atomic
+def send_links(round_: Round, *, by, now: dt.datetime | None = None) -> dict:
+    """Send every form of ``round_`` whose link was never sent its personal link (the start of a
+    round: 004 6.3.1 营销部每次至少向客户发出[客户满意度调查表]); returns ``{"sent": forms mailed,
+    "unreachable": [customer codes without an e-mail address]}``. Forms already sent are left to
+    the ``remind`` action."""
+    now = _now(now)
+    require_survey_staff(by)
+    cfg = rules.settings()
+    r = Round.objects.select_for_update().get(pk=round_.pk)
+    if r.status != Status.COLLECTION:
+        raise RoundNotCollecting(_("the round %(number)s no longer collects answers") % {"number": r.number})
+    forms = list(
+        Form.objects.select_for_update(of=("self",))
+        .filter(round=r, subject=Subject.OURS, state=FormState.PENDING, link_sent_at__isnull=True)
+        .select_related("customer")
+        .order_by("id")
+    )
+    addresses = _customer_addresses(f.customer_id for f in forms)
+    mails, sent, unreachable = [], [], []
+    for f in forms:
+        f.round = r
+        token = _prepare_link(f, now, cfg)
+        to = addresses.get(f.customer_id, [])
+        if to:
+            mails += _link_mail(f, token, cfg=cfg, reminder=False, now=now, addresses=to)
+            f.link_sent_at = now
+            sent.append(f)
+        else:
+            unreachable.append(f.customer.code)
+    Form.objects.bulk_update(forms, ["token_nonce", "link_expires_at", "link_sent_at"])
+    outbox.save(mails)
+    audit.record(
+        r, "send_links", by=by, at=now, object_type=FLOW_NAME,
+        data={"sent": len(sent), "unreachable": unreachable},
+    )  # fmt: skip
+    return {"sent": len(sent), "unreachable": unreachable}
 
 
 def _form_of_token(token: str, *, lock: bool) -> Form:

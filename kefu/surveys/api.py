@@ -487,6 +487,16 @@ def import_figures(request, number: Text, file: File[UploadedFile]):
     return round_detail(r, request.user)
 
 
+@rounds.post(
+    "/{number}/links",
+    response={200: dict, **errors(403, 404, 409)},
+    summary="Send the personal links not sent yet",
+)
+def send_links(request, number: Text):
+    r = FLOW.lookup(request.user, number)
+    return services.send_links(r, by=request.user)
+
+
 def state_out(r, steps, allowed, user, *, result=None) -> dict:
     out = round_summary(r)
     out.update(steps=flow_api.steps_out(steps), allowed_actions=allowed)

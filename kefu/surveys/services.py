@@ -35,13 +35,14 @@ from .answers import (  # noqa: F401, E402
     link_path,
     link_token,
     link_url,
+    send_links,
     submit_by_token,
 )
 from .choices import FormState, Subject
 from .common import actor as _user
 from .common import customers as _customers
 from .common import local_date as _local_date
-from .common import may_edit_templates, may_run_surveys, require_survey_staff  # noqa: F401
+from .common import may_edit_templates, may_run_surveys, require_survey_staff  # noqa: F401 (re-exported)
 from .common import now_or as _now
 from .figures import (  # noqa: F401, E402
     count_quality_complaints,
@@ -293,6 +294,7 @@ def _open_round(
     plan_month: int | None,
     now: dt.datetime,
 ) -> Round:
+    require_survey_staff(by)
     cfg = rules.settings()
     today = _local_date(now)
     if not customers:

@@ -499,3 +499,28 @@ def test_a_salesperson_sees_only_their_customers_forms(org):
     seen = {f.customer.code for f in selectors.form_list(org["sales2"])}
     assert seen == {"X1"}
     assert {f.customer.code for f in selectors.form_list(org["gm"])} == {"K1", "G1", "X1"}
+
+
+def test_send_links_mails_every_form_not_sent_yet_once(org, api):
+    customer("G9", email=None)
+    _plan, r = plan_and_round(org, key=("K1", "K2"), general=("G1",), month=4, now=APRIL)
+    services.issue_link(form_of(r, "K1"), by=org["sales"], now=APRIL)  # sent by hand before
+    Notification.objects.all().delete()
+    out = api("sales").post(f"/api/v1/surveys/rounds/{r.number}/links").json()
+    assert out == {"sent": 2, "unreachable": ["G9"]}
+    assert sorted(Notification.objects.filter(kind="survey_link").values_list("to", flat=True)) == [
+        "buyer@g1.example", "buyer@k2.example"
+    ]  # fmt: skip
+    assert services.send_links(r, by=org["sales"]) == {"sent": 0, "unreachable": ["G9"]}
+    assert api("production").post(f"/api/v1/surveys/rounds/{r.number}/links").status_code == 403
+
+
+def test_only_survey_staff_open_rounds_and_issue_links(org):
+    from kefu.core.errors import Forbidden
+
+    customer("K1", key=True)
+    with pytest.raises(Forbidden):
+        services.create_round(by=org["production"], customers=["K1"], title="x", now=JANUARY)
+    r = services.create_round(by=org["sales"], customers=["K1"], title="x", now=JANUARY)
+    with pytest.raises(Forbidden):
+        services.issue_link(form_of(r, "K1"), by=org["quality"], now=JANUARY)
