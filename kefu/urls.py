@@ -13,6 +13,7 @@ urlpatterns = [
     path("capa/", include("kefu.capa.urls")),
     path("audits/", include("kefu.audits.urls")),
     path("requirements/", include("kefu.requirements.urls")),
+    path("surveys/", include("kefu.surveys.urls")),
     path("public/", include("kefu.complaints.public_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
