@@ -292,7 +292,9 @@ def get_cycle(request, number: Text):
     return out
 
 
-@hsf_router.get("/limits", response={200: dict}, summary="The customers' current (approved) substance limits")
+@hsf_router.get(
+    "/limits", response={200: dict, **errors()}, summary="The customers' current (approved) substance limits"
+)
 def list_limits(request, customer: Text = "", page: Page = 1, page_size: PageSize = 200):
     result = selectors.paginate(selectors.current_limits(request.user, customer), page, page_size)
     return result.as_api(
@@ -300,7 +302,9 @@ def list_limits(request, customer: Text = "", page: Page = 1, page_size: PageSiz
     )
 
 
-@hsf_router.get("/laws", response={200: list[dict]}, summary="The applicable laws (current register)")
+@hsf_router.get(
+    "/laws", response={200: list[dict], **errors()}, summary="The applicable laws (current register)"
+)
 def list_laws(request):
     return [law_out(x) for x in selectors.current_laws()]
 

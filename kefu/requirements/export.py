@@ -39,7 +39,7 @@ def checklist_xlsx(data) -> bytes:
             if review is None:
                 row.append("")
             elif not review.answer:
-                row.append(_("open"))
+                row.append(_("awaiting answer"))
             else:
                 who = (
                     review.answered_by.get_full_name() or review.answered_by.username

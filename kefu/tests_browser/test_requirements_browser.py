@@ -75,6 +75,8 @@ def both_widths(tab, shot, name):
     for width in (1440, 390):
         tab.set_viewport_size({"width": width, "height": 900})
         shot(tab, f"requirements-{name}-{width}")
+        # nothing wider than the phone: wide tables scroll inside their card
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
     tab.set_viewport_size({"width": 1440, "height": 900})
 
 
