@@ -17,6 +17,7 @@ urlpatterns = [
     path("<str:number>/sheet/", views.score_sheet, name="sheet"),
     path("<str:number>/sheet.xlsx", views.score_sheet_xlsx, name="xlsx"),
     path("<str:number>/figures/", views.figures, name="figures"),
+    path("<str:number>/links/", views.send_links, name="send-links"),
     path("<str:number>/customers/<str:code>/", views.customer_sheet, name="customer-sheet"),
     path("<str:number>/competitors/", views.competitors, name="competitors"),
     path("<str:number>/competitors/new/", views.competitor_entry, name="competitor-entry"),

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kefu.core import config
@@ -395,6 +396,29 @@ def form_link(request, pk: int):
                 request, _("The personal link of %(customer)s is ready.") % {"customer": f.customer.name}
             )
     return redirect(f"{reverse('surveys:round', args=[f.round.number])}#form-{f.pk}")
+
+
+@login_required
+@require_POST
+def send_links(request, number: str):
+    """E-mail every personal link of the round not sent yet (004 6.3.1: the forms go out)."""
+    round_ = _round(request, number)
+    try:
+        done = services.send_links(round_, by=request.user)
+    except KefuError as exc:
+        messages.error(request, exc.detail)
+    else:
+        n = done["sent"]
+        messages.success(
+            request, ngettext("%(n)d personal link sent.", "%(n)d personal links sent.", n) % {"n": n}
+        )
+        if done["unreachable"]:
+            messages.warning(
+                request,
+                _("No e-mail address for %(customers)s: copy their links and send them yourself.")
+                % {"customers": ", ".join(done["unreachable"])},
+            )
+    return redirect(f"{reverse('surveys:round', args=[round_.number])}#forms")
 
 
 @login_required

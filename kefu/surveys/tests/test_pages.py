@@ -385,3 +385,19 @@ def test_the_round_page_reads_a_fixed_number_of_queries_and_pages_its_forms(
     assert html.count("<tr data-form=") == 20
     with django_assert_max_num_queries(10):
         client.get("/surveys/")
+
+
+def test_every_link_not_sent_yet_goes_out_from_the_round_page(page, org, survey):
+    from kefu.core.models import Notification as Outbox
+    from kefu.customers.models import Contact
+
+    Contact.objects.create(customer=Customer.objects.get(code="C1002"), name="周敏", email="zhou@example.com")
+    client = page("sales")
+    assert "发送全部未发送的链接" in client.get(f"/surveys/{survey.number}/").content.decode()
+    res = client.post(f"/surveys/{survey.number}/links/", follow=True)
+    html = res.content.decode()
+    assert "已发送 1 个专属链接" in html and "C1001, C1003 没有电子邮箱" in html  # no contact with an address
+    assert Outbox.objects.filter(to="zhou@example.com").count() == 1
+    assert form_of(survey, "C1002").link_sent_at is not None
+    assert page("quality").post(f"/surveys/{survey.number}/links/").status_code == 302  # refused: a message
+    assert Outbox.objects.count() == 1
