@@ -35,12 +35,14 @@ def event_for(
     object_type: str | None = None,
     object_id: str | None = None,
     at=None,
+    label: str = "",
 ) -> AuditEvent:
-    """An unsaved audit row (``record`` saves one, ``record_many`` several)."""
+    """An unsaved audit row (``record`` saves one, ``record_many`` several). ``label`` names an actor
+    that is no user (``"system"`` for the scheduled jobs); without a user or label it is ``public``."""
     return AuditEvent(
         at=at or timezone.now(),
         actor=by if by is not None and by.is_authenticated else None,
-        actor_label=by.get_username() if by is not None and by.is_authenticated else "public",
+        actor_label=label or (by.get_username() if by is not None and by.is_authenticated else "public"),
         object_type=object_type or obj._meta.model_name,
         object_id=object_id or str(getattr(obj, "audit_key", obj.pk)),
         object_repr=str(obj)[:200],

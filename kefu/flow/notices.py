@@ -161,7 +161,8 @@ def _send(due: list[Notice], now: dt.datetime, result: NoticeResult) -> None:
         elif n.about <= now:
             skipped = "passed"  # the sweep did not run in time: a notice after the fact is noise
         rows = []
-        if not skipped:
+        delivers = not skipped and spec.deliver is not None
+        if not skipped and not delivers:
             departments, min_role, users = spec.to(record)
             members = outbox.members(departments, min_role=min_role) if departments else []
             users, members = readers(flow, record, users, members)
@@ -181,6 +182,9 @@ def _send(due: list[Notice], now: dt.datetime, result: NoticeResult) -> None:
         )
         if not claimed:  # another worker sent it first
             continue
+        if delivers:  # claimed first: its own writes (and audit entry) happen once
+            rows = spec.deliver(record, n.about, now)
+            Notice.objects.filter(pk=n.pk).update(mails=len(rows))
         if skipped:
             result.skipped += 1
         else:

@@ -137,7 +137,10 @@ class NoticeSpec:
     """An advance notice ("heads-up", ``kefu.flow.notices``): a mail ``before`` (a duration in the
     clocks' words, the setting ``notice.<flow>.<code>`` overrides it) the moment ``of(record)``
     (None: no notice), to ``to(record) -> (department codes, min_role, users)``, worded by
-    ``text(record, moment) -> (subject, body)``; ``when(record)`` False: this record gets none."""
+    ``text(record, moment) -> (subject, body)``; ``when(record)`` False: this record gets none.
+    ``deliver(record, moment, now) -> outbox rows``, when set, writes the notice itself instead
+    (mail to people outside kefu, e.g. the customers who have not answered a survey), in the
+    notice pass's transaction, with its own audit entry."""
 
     code: str
     label: Promise | str
@@ -147,6 +150,7 @@ class NoticeSpec:
     text: Callable
     when: Callable | None = None
     seed: str = ""
+    deliver: Callable | None = None
 
     def setting_key(self, flow: str) -> str:
         return f"notice.{flow}.{self.code}"

@@ -4,6 +4,7 @@ sheet and the triggers' corrective actions, complaints and follow-up tasks."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
@@ -18,7 +19,7 @@ from kefu.flow import engine
 
 from . import answers, figures, rules, scoring
 from .choices import FormState, Subject, TriggerKind
-from .models import Answer, Form, Trigger
+from .models import Answer, Form, Status, Trigger
 
 FOLLOW_UP = "follow_up"
 FOUR = Decimal("0.0001")
@@ -35,8 +36,10 @@ def _s(value) -> str:
 # --- collection -----------------------------------------------------------------------------------------
 
 
-def remind(ctx) -> None:
-    r, now, cfg = ctx.record, ctx.now, ctx.settings
+def _remind_pending(r, now, cfg):
+    """Mail a reminder with a fresh validity to every customer of ``r`` who has not answered;
+    returns (mail rows, the pending forms, customers without an address, key customers missing).
+    Nothing to remind: empty lists."""
     forms = list(
         Form.objects.select_for_update(of=("self",))
         .filter(round=r, subject=Subject.OURS, state=FormState.PENDING)
@@ -44,35 +47,85 @@ def remind(ctx) -> None:
         .order_by("id")
     )
     if not forms:
-        raise Invalid(_("every form has been returned; there is nobody to remind"), field="forms")
+        return [], [], [], []
     addresses = answers._customer_addresses(f.customer_id for f in forms)
-    mailed, unreachable = 0, []
+    rows, unreachable = [], []
     for f in forms:
         f.round = r
         token = answers._prepare_link(f, now, cfg)
         to = addresses.get(f.customer_id, [])
         if to:
-            ctx.notes += answers._link_mail(f, token, cfg=cfg, reminder=True, now=now, addresses=to)
-            mailed += 1
+            rows += answers._link_mail(f, token, cfg=cfg, reminder=True, now=now, addresses=to)
         else:
             unreachable.append(f.customer.code)
         f.reminders += 1
         f.last_reminded_at = now
     Form.objects.bulk_update(forms, ["token_nonce", "link_expires_at", "reminders", "last_reminded_at"])
-    missing_key = [f.customer for f in forms if f.is_key]
+    return rows, forms, unreachable, [f.customer for f in forms if f.is_key]
+
+
+def _missing_text(missing_key, unreachable) -> str:
+    lines = [_("Key customers who have not answered (their answer is required, 004 6.4.1):")]
+    lines += [f"- {c.code} {c.name}" for c in missing_key] or ["-"]
+    if unreachable:
+        lines += ["", _("Customers without an e-mail address (call them and enter their answers):")]
+        lines += [f"- {code}" for code in unreachable]
+    return "\n".join(lines)
+
+
+def remind(ctx) -> None:
+    r, now, cfg = ctx.record, ctx.now, ctx.settings
+    rows, forms, unreachable, missing_key = _remind_pending(r, now, cfg)
+    if not forms:
+        raise Invalid(_("every form has been returned; there is nobody to remind"), field="forms")
+    ctx.notes += rows
     if missing_key or unreachable:
-        lines = [_("Key customers who have not answered (their answer is required, 004 6.4.1):")]
-        lines += [f"- {c.code} {c.name}" for c in missing_key] or ["-"]
-        if unreachable:
-            lines += ["", _("Customers without an e-mail address (call them and enter their answers):")]
-            lines += [f"- {code}" for code in unreachable]
         ctx.notify(
-            "survey_missing", _("Survey %(number)s: answers missing") % {"number": r.number}, "\n".join(lines),
-            departments=[D.SALES],
+            "survey_missing", _("Survey %(number)s: answers missing") % {"number": r.number},
+            _missing_text(missing_key, unreachable), departments=[D.SALES],
         )  # fmt: skip
     ctx.audit_data.update(
-        reminded=len(forms), mailed=mailed, unreachable=unreachable, missing_key=[c.code for c in missing_key]
-    )
+        reminded=len(forms), mailed=len(forms) - len(unreachable),
+        unreachable=unreachable, missing_key=[c.code for c in missing_key],
+    )  # fmt: skip
+
+
+def customer_reminder_moment(r):
+    """The moment the automatic reminder is about: 09:00 on the day answers are due, while
+    collecting (None otherwise: the notice is dropped)."""
+    if r.status != Status.COLLECTION or r.collect_until is None:
+        return None
+    return dt.datetime.combine(r.collect_until, dt.time(9), tzinfo=TZ)
+
+
+def auto_remind(r, moment, now) -> list:
+    """The engine's advance notice ``customer_reminder`` (kefu.flow.notices): the customers who have
+    not answered get their link again, sales the list of missing key customers and of customers
+    without an address; one audit entry. Returns the mail rows for the outbox."""
+    from kefu.core import audit, config
+
+    cfg = config.snapshot()
+    rows, forms, unreachable, missing_key = _remind_pending(r, now, cfg)
+    if not forms:
+        return []
+    if missing_key or unreachable:
+        members = outbox.members([D.SALES])
+        rows += outbox.build(
+            kind="survey_missing",
+            subject=f"[{r.number}] " + _("Survey %(number)s: answers missing") % {"number": r.number},
+            body=_missing_text(missing_key, unreachable),
+            users=[],
+            memberships=members,
+            obj_type="survey",
+            obj_id=r.number,
+            now=now,
+        )
+    audit.record(
+        r, "remind", by=None, label="system", at=now, object_type="survey",
+        data={"automatic": True, "reminded": len(forms), "unreachable": unreachable,
+              "missing_key": [c.code for c in missing_key]},
+    )  # fmt: skip
+    return rows
 
 
 def close_collection(ctx) -> None:

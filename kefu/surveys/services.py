@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from kefu.core import audit, numbering
 from kefu.core.choices import DepartmentCode as D
 from kefu.core.errors import Conflict, Forbidden, Invalid, Malformed, NotFound
-from kefu.flow import engine, registry
+from kefu.flow import engine, notices, registry
 
 from . import rules, scoring
 
@@ -341,6 +341,7 @@ def _open_round(
             "plan_month": plan_month,
         },
     )
+    notices.schedule(registry.get(FLOW_NAME), r)  # the automatic reminder to who has not answered
     previous = last_dissatisfied(c.pk for c in customers)
     Form.objects.bulk_create(
         [

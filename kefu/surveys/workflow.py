@@ -23,9 +23,9 @@ from kefu.core.errors import NotFound
 from kefu.core.workcalendar import TZ
 from kefu.flow import engine
 from kefu.flow import forms as inputs
-from kefu.flow.spec import Action, Flow, Input, Outcome, StepSpec, Summary, Who
+from kefu.flow.spec import Action, Flow, Input, NoticeSpec, Outcome, StepSpec, Summary, Who
 
-from . import schemas, services
+from . import flows, schemas, services
 from .models import CLOSED_STATES, Round, Status
 
 S = Status
@@ -152,6 +152,16 @@ def _url(number: str) -> str:
         return f"/api/v1/surveys/rounds/{number}"
 
 
+# The engine's advance notice (kefu.flow.notices): the customers who have not answered get their
+# link again a set time before answers are due (004 发动机 6.3: 跟踪回收; R10.3), with no one to press.
+NOTICES = {
+    "customer_reminder": NoticeSpec(
+        "customer_reminder", gettext_lazy("Reminder to the customers who have not answered"), "5 workdays",
+        flows.customer_reminder_moment, to=None, text=None, deliver=flows.auto_remind,
+        seed="004 6.3, R10.3: reminders to customers who have not answered; sales get the missing key customers",
+    ),
+}  # fmt: skip
+
 FLOW = Flow(
     name="survey",
     label=gettext_lazy("survey round"),
@@ -167,5 +177,6 @@ FLOW = Flow(
     summary=summary,
     lookup=lookup,
     api_path="/surveys/rounds",
+    notices=NOTICES,
     seed="004 发动机顾客满意管理程序 6.3-6.5, COP14 5.1-5.2; 003 4.2; 客户满意度管理制度",
 )

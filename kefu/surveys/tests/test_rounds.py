@@ -524,3 +524,63 @@ def test_only_survey_staff_open_rounds_and_issue_links(org):
     r = services.create_round(by=org["sales"], customers=["K1"], title="x", now=JANUARY)
     with pytest.raises(Forbidden):
         services.issue_link(form_of(r, "K1"), by=org["quality"], now=JANUARY)
+
+
+# --- the automatic reminder (the engine's advance notice) -------------------------------------------------
+
+
+def _reminder_time(r):
+    from kefu.core.workcalendar import TZ, WorkCalendar
+    from kefu.flow import notices
+
+    moment = dt.datetime.combine(r.collect_until, dt.time(9), tzinfo=TZ)
+    return notices.before(moment, "5 workdays", WorkCalendar.cached())
+
+
+def test_the_customers_who_have_not_answered_are_reminded_5_working_days_before_answers_are_due(org):
+    from kefu.core.models import AuditEvent
+    from kefu.flow import notices
+
+    _plan, r = plan_and_round(org, key=("K1", "K2"), general=("G1",), month=4, now=APRIL)
+    answer(org, r, "K1", all_items(8), now=APRIL)
+    Notification.objects.all().delete()
+    at = _reminder_time(r)
+    assert r.collect_until == dt.date(2027, 5, 6) and at.date() < r.collect_until
+    assert at.weekday() < 5 and at.hour == 9
+
+    assert notices.send_due(at - dt.timedelta(minutes=1)).sent == 0
+    assert not Notification.objects.filter(kind="survey_reminder").exists()
+
+    assert notices.send_due(at + dt.timedelta(minutes=1)).sent == 1
+    mails = sorted(Notification.objects.filter(kind="survey_reminder").values_list("to", flat=True))
+    assert mails == ["buyer@g1.example", "buyer@k2.example"]  # K1 answered: not reminded
+    assert "K2" in Notification.objects.get(kind="survey_missing", to="sales@example.com").body
+    assert form_of(r, "K2").reminders == 1 and form_of(r, "K1").reminders == 0
+    event = AuditEvent.objects.get(object_type="survey", object_id=r.number, action="remind")
+    assert event.actor_label == "system" and event.data["automatic"] is True
+
+    assert notices.send_due(at + dt.timedelta(hours=1)).sent == 0  # once only
+    assert Notification.objects.filter(kind="survey_reminder").count() == 2
+
+
+def test_a_round_no_longer_collecting_gets_no_automatic_reminder(org):
+    from kefu.flow import notices
+
+    _plan, r = plan_and_round(org, key=("K1",), general=("G1",), month=4, now=APRIL)
+    act(r, "close_collection", org["sales"], now=APRIL + dt.timedelta(days=1))
+    Notification.objects.all().delete()
+    result = notices.send_due(_reminder_time(r) + dt.timedelta(minutes=1))
+    assert (result.sent, result.skipped) == (0, 1)
+    assert not Notification.objects.filter(kind="survey_reminder").exists()
+
+
+def test_the_reminders_lead_time_is_a_setting(org):
+    from kefu.core.workcalendar import TZ
+    from kefu.flow import notices
+
+    Setting.objects.update_or_create(key="notice.survey.customer_reminder", defaults={"value": "1 days"})
+    _plan, r = plan_and_round(org, key=("K1",), general=(), month=4, now=APRIL)
+    moment = dt.datetime.combine(r.collect_until, dt.time(9), tzinfo=TZ)
+    assert moment - dt.timedelta(days=1) != _reminder_time(r)
+    assert notices.send_due(moment - dt.timedelta(days=1, minutes=1)).sent == 0
+    assert notices.send_due(moment - dt.timedelta(days=1) + dt.timedelta(minutes=1)).sent == 1
