@@ -140,6 +140,7 @@ def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "nu
             }
         },
         url_name=f"{flow.name}-act",
+        operation_id=f"{flow.name}_take_action",
     )
     @functools.partial(keyed, names=(key_name, "action"))
     def take_action(request, **kwargs):
@@ -154,6 +155,7 @@ def add_action_routes(router: Router, flow: Flow, *, render, key_name: str = "nu
         summary="The workflow actions the caller may take now",
         response={200: dict, **errors(403, 404)},
         url_name=f"{flow.name}-actions",
+        operation_id=f"{flow.name}_actions",
     )
     @functools.partial(keyed, names=(key_name,))
     def my_actions(request, **kwargs):
