@@ -23,7 +23,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from kefu.core.choices import DepartmentCode as D
-from kefu.core.choices import Role as R
 from kefu.core.workcalendar import TZ
 from kefu.flow import engine
 
@@ -85,29 +84,13 @@ def _reply(verify_by: dt.date, *, fishbone: bool = True) -> dict:
     }  # fmt: skip
 
 
-def _manager():
-    """The production manager who approves the department's replies (made when missing)."""
-    from django.contrib.auth import get_user_model
-
-    from kefu.core.org import create_user
-    from kefu.demo.data import DEMO_PASSWORD
-
-    user = get_user_model().objects.filter(username="prodmgr").first()
-    return user or create_user(
-        "prodmgr",
-        password=DEMO_PASSWORD,
-        memberships=[(D.PRODUCTION, R.MANAGER)],
-        first_name="钱永刚",
-        email="prodmgr@example.com",
-    )
-
-
 def load(users: dict, *, now: dt.datetime | None = None) -> list[Capa]:
     """The five demo 8Ds (see the module's docstring); [] when there are 8Ds already."""
     if Capa.objects.exists():
         return []
     now = (now or timezone.now()).astimezone(TZ).replace(second=0, microsecond=0)
-    q, mgr, mrep, prod = users["quality"], _manager(), users["mrep"], users["production"]
+    q, mrep, prod = users["quality"], users["mrep"], users["production"]
+    mgr = users.get("prodmgr") or users["gm"]  # the production manager (a demo user) approves the replies
 
     def at(days: float, hour: int = 10) -> dt.datetime:
         moment = (now - dt.timedelta(days=days)).replace(hour=hour, minute=0)

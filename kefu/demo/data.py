@@ -40,6 +40,7 @@ USERS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
     ("quality", "张", "伟", [(D.QUALITY, R.CLERK)]),
     ("qualitymgr", "周", "明辉", [(D.QUALITY, R.MANAGER)]),
     ("production", "吴", "海峰", [(D.PRODUCTION, R.CLERK)]),
+    ("prodmgr", "钱", "永刚", [(D.PRODUCTION, R.MANAGER)]),  # approves the 8D replies (kefu/capa/demo.py)
     ("rd", "郑", "晓东", [(D.RD, R.CLERK)]),
     ("sales", "林", "晓燕", [(D.SALES, R.CLERK)]),
     ("sales2", "黄", "俊杰", [(D.SALES, R.CLERK)]),

@@ -10,7 +10,7 @@ import pytest
 
 from kefu.capa import demo
 from kefu.capa.models import Capa, Status
-from kefu.capa.tests.factory import TZ
+from kefu.capa.tests.factory import TZ, prodmgr
 from kefu.complaints.tests.workflow_factory import complaint, walk_to
 from kefu.core.models import Notification
 from kefu.flow.models import Step
@@ -24,6 +24,7 @@ def test_the_demo_walks_five_8ds_through_the_engine(org):
     source = walk_to(
         org, complaint(org, now=NOW - dt.timedelta(days=9)), "negotiation", now=NOW - dt.timedelta(days=8)
     )
+    prodmgr(org)  # a demo user (kefu.demo.data.USERS)
     made = demo.load(org, now=NOW)
     assert len(made) == 5
     by_title = {c.title: Capa.objects.get(pk=c.pk) for c in made}
