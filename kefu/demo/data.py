@@ -46,6 +46,8 @@ USERS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
     ("sales2", "黄", "俊杰", [(D.SALES, R.CLERK)]),
     ("salesmgr", "何", "丽萍", [(D.SALES, R.MANAGER)]),
     ("mrep", "孙", "建平", [(D.MANAGEMENT_REP, R.MANAGEMENT_REP)]),
+    ("syspec", "冯", "雅琴", [(D.QUALITY, R.SYSTEM_SPECIALIST)]),  # routes existing customers' audit findings
+    ("hspm", "韩", "立新", [(D.QUALITY, R.HSPM_REP)]),  # approves the customers' HSF limits
     ("warehouse", "马", "强", [(D.WAREHOUSE, R.CLERK)]),
     ("accounting", "朱", "慧敏", [(D.ACCOUNTING, R.CLERK)]),
 ]
