@@ -29,6 +29,7 @@ from kefu.flow.models import Kind, Step
 from .models import Form, Round, Status, Template
 
 LISTS = [
+    ("surveys_page", "/surveys/", False),
     ("survey_rounds_api", "/api/v1/surveys/rounds", True),
     ("survey_forms_api", "/api/v1/surveys/forms", True),
     ("survey_forms_pending_api", "/api/v1/surveys/forms?state=pending", True),
