@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from kefu.core.choices import DepartmentCode as D
 from kefu.core.choices import Role
-from kefu.core.errors import Forbidden, NotFound
 from kefu.flow import access as flow_access
 from kefu.flow import engine
 from kefu.flow import forms as inputs
@@ -215,13 +214,11 @@ ACTIONS = {
 def lookup(user, number: str, *, what: str = "view", request=None) -> Audit:
     """The audit for ``user`` (404; 403 logged in the customer's access log when the user may not
     see its customer, R1.2)."""
-    a = Audit.objects.select_related("customer").filter(number=number).first()
-    if a is None:
-        raise NotFound(_("no customer audit %(number)s") % {"number": number}, field="number")
-    if not flow_access.may_see_customer(user, a.customer_id):
-        flow_access.log_refusal(user, a.customer_id, f"audit {number}: {what}")
-        raise Forbidden(_("you may not see audits of customer %(code)s") % {"code": a.customer.code})
-    return a
+    return flow_access.record_by_number(
+        user, Audit.objects.select_related("customer"), number, kind="audit", what=what,
+        missing=gettext_lazy("no customer audit %(number)s"),
+        refused=gettext_lazy("you may not see audits of customer %(code)s"),
+    )  # fmt: skip
 
 
 def summary(a) -> Summary:

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from kefu.core import access
 from kefu.core.choices import DepartmentCode as D
 from kefu.core.choices import Role
-from kefu.core.errors import Forbidden, NotFound
 from kefu.flow import access as flow_access
 from kefu.flow import engine
 from kefu.flow import forms as inputs
@@ -265,15 +264,11 @@ ACTIONS = {
 def lookup(user, number: str, *, what: str = "view", request=None) -> Capa:
     """The CAPA for ``user`` (404; 403 logged in the customer's access log when it has a customer
     the user may not see, R1.2)."""
-    capa = Capa.objects.select_related("customer", "department").filter(number=number).first()
-    if capa is None:
-        raise NotFound(_("no corrective action %(number)s") % {"number": number}, field="number")
-    if capa.customer_id is not None and not flow_access.may_see_customer(user, capa.customer_id):
-        flow_access.log_refusal(user, capa.customer_id, f"capa {number}: {what}")
-        raise Forbidden(
-            _("you may not see corrective actions of customer %(code)s") % {"code": capa.customer.code}
-        )
-    return capa
+    return flow_access.record_by_number(
+        user, Capa.objects.select_related("customer", "department"), number, kind="capa", what=what,
+        missing=gettext_lazy("no corrective action %(number)s"),
+        refused=gettext_lazy("you may not see corrective actions of customer %(code)s"),
+    )  # fmt: skip
 
 
 def summary(c) -> Summary:

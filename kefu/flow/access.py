@@ -62,3 +62,19 @@ def may_see_customer(user, customer_id: int | None) -> bool:
 def log_refusal(user, customer_id: int | None, detail: str) -> None:
     if _log_refusal is not None:
         _log_refusal(user, customer_id, detail)
+
+
+def record_by_number(user, queryset, number: str, *, kind: str, what: str, missing, refused):
+    """The record numbered ``number`` for ``user``: 404 ``missing`` when there is none; when it has a
+    customer the user may not see, 403 ``refused`` (``%(code)s`` is the customer's code), logged in
+    that customer's access log as ``"<kind> <number>: <what>"`` (R1.2). ``missing`` and ``refused``
+    are lazy translations, rendered in the reader's language."""
+    from kefu.core.errors import Forbidden, NotFound
+
+    record = queryset.filter(number=number).first()
+    if record is None:
+        raise NotFound(str(missing) % {"number": number}, field="number")
+    if record.customer_id is not None and not may_see_customer(user, record.customer_id):
+        log_refusal(user, record.customer_id, f"{kind} {number}: {what}")
+        raise Forbidden(str(refused) % {"code": record.customer.code})
+    return record

@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from kefu.core import access
 from kefu.core.choices import DepartmentCode as D
 from kefu.core.choices import Role
-from kefu.core.errors import Forbidden, NotFound
 from kefu.flow import access as flow_access
 from kefu.flow import forms as inputs
 from kefu.flow.spec import Action, Flow, Input, Outcome, StepSpec, Summary, Who
@@ -143,15 +142,11 @@ CSR_ACTIONS = {
 
 def lookup_requirement(user, number: str, *, what: str = "view", request=None) -> Requirement:
     """The requirement for ``user`` (404; 403 logged in the customer's access log, R1.2)."""
-    req = Requirement.objects.select_related("customer", "document").filter(number=number).first()
-    if req is None:
-        raise NotFound(_("no requirement %(number)s") % {"number": number}, field="number")
-    if not flow_access.may_see_customer(user, req.customer_id):
-        flow_access.log_refusal(user, req.customer_id, f"csr {number}: {what}")
-        raise Forbidden(
-            _("you may not see the requirements of customer %(code)s") % {"code": req.customer.code}
-        )
-    return req
+    return flow_access.record_by_number(
+        user, Requirement.objects.select_related("customer", "document"), number, kind="csr", what=what,
+        missing=gettext_lazy("no requirement %(number)s"),
+        refused=gettext_lazy("you may not see the requirements of customer %(code)s"),
+    )  # fmt: skip
 
 
 def csr_summary(r) -> Summary:
@@ -276,15 +271,11 @@ HSF_ACTIONS = {
 
 
 def lookup_cycle(user, number: str, *, what: str = "view", request=None) -> HsfCycle:
-    cycle = HsfCycle.objects.select_related("customer").filter(number=number).first()
-    if cycle is None:
-        raise NotFound(_("no HSF cycle %(number)s") % {"number": number}, field="number")
-    if cycle.customer_id is not None and not flow_access.may_see_customer(user, cycle.customer_id):
-        flow_access.log_refusal(user, cycle.customer_id, f"hsf {number}: {what}")
-        raise Forbidden(
-            _("you may not see the requirements of customer %(code)s") % {"code": cycle.customer.code}
-        )
-    return cycle
+    return flow_access.record_by_number(
+        user, HsfCycle.objects.select_related("customer"), number, kind="hsf", what=what,
+        missing=gettext_lazy("no HSF cycle %(number)s"),
+        refused=gettext_lazy("you may not see the requirements of customer %(code)s"),
+    )  # fmt: skip
 
 
 def cycle_summary(c) -> Summary:
