@@ -105,6 +105,10 @@ class Command(BaseCommand):
                 from kefu.audits.demo import load as load_audits
 
                 self.stdout.write(load_audits())
+            if result.workflow:  # the CSR and HSF registers, once (kefu/requirements/demo.py)
+                from kefu.requirements.demo import load as load_requirements
+
+                self.stdout.write(load_requirements())
             if result.workflow and verbosity > 0:
                 self.stdout.write(f"Open work now: {demo.lateness().describe()}.")
         if verbosity > 0:
