@@ -105,6 +105,10 @@ class Command(BaseCommand):
                 from kefu.audits.demo import load as load_audits
 
                 self.stdout.write(load_audits())
+            if result.workflow:  # customer satisfaction rounds, once (kefu/surveys/demo.py)
+                from kefu.surveys.demo import load as load_surveys
+
+                self.stdout.write(load_surveys())
             if result.workflow and verbosity > 0:
                 self.stdout.write(f"Open work now: {demo.lateness().describe()}.")
         if verbosity > 0:
