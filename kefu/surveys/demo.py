@@ -95,12 +95,16 @@ def _current(users: dict, plan, now: dt.datetime) -> Round:
     sales = users["sales"]
     today = timezone.localtime(now, TZ).date()
     opened = now - dt.timedelta(days=6)
-    months = sorted({m for ms in plan.lines.values_list("months", flat=True) for m in ms or [] if m <= today.month})
+    months = sorted(
+        {m for ms in plan.lines.values_list("months", flat=True) for m in ms or [] if m <= today.month}
+    )
     until = today + dt.timedelta(days=24)
     if months:
         r = services.create_round_from_plan(plan, months[-1], by=sales, collect_until=until, now=opened)
     else:
-        customers = [ln.customer for ln in plan.lines.select_related("customer").filter(customer__is_key=True)]
+        customers = [
+            ln.customer for ln in plan.lines.select_related("customer").filter(customer__is_key=True)
+        ]
         r = services.create_round(
             by=sales, customers=customers or [ln.customer for ln in plan.lines.select_related("customer")[:10]],
             title=f"{today.year} 年专项顾客满意度调查", collect_until=until, now=opened,
