@@ -109,6 +109,10 @@ class Command(BaseCommand):
                 from kefu.requirements.demo import load as load_requirements
 
                 self.stdout.write(load_requirements())
+            if result.workflow:  # customer satisfaction rounds, once (kefu/surveys/demo.py)
+                from kefu.surveys.demo import load as load_surveys
+
+                self.stdout.write(load_surveys())
             if result.workflow and verbosity > 0:
                 self.stdout.write(f"Open work now: {demo.lateness().describe()}.")
         if verbosity > 0:
