@@ -77,6 +77,7 @@ def _last_year(users: dict, customers: list, year: int) -> Round:
     services.set_internal_figures(r, by=sales, now=_at(year, 11, 3), **figures)
     engine.perform(r, "close_collection", by=sales, data={}, now=_at(year, 11, 10))
     engine.perform(Round.objects.get(pk=r.pk), "score", by=sales, data={}, now=_at(year, 11, 11))
+    _close_trigger_capas(r, users, year)
     owner = forms[0].customer.owner or users["salesmgr"]
     told = {"customer_told": True} if forms[0].customer.is_key else {}
     engine.perform(
@@ -87,6 +88,53 @@ def _last_year(users: dict, customers: list, year: int) -> Round:
         Round.objects.get(pk=r.pk), "approve", by=mrep, data={"note": "提交管理评审"}, now=_at(year, 11, 20)
     )
     return r
+
+
+def _close_trigger_capas(r: Round, users: dict, year: int) -> None:
+    """The 8Ds the scoring opened, walked to closure in November (a year-old 8D left open would sit
+    on the work lists hundreds of working days late): the department replies with its evidence,
+    the GM approves in place of its manager, quality accepts, the management rep approves, quality
+    verifies and closes."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kefu.capa import services as capa_services
+    from kefu.capa.demo import _png, _reply
+    from kefu.capa.models import Capa
+    from kefu.core.models import Membership
+
+    for capa in Capa.objects.filter(source_type="survey", source_key=r.number).select_related("department"):
+        member = (
+            Membership.objects.filter(department=capa.department)
+            .select_related("user")
+            .order_by("id")
+            .first()
+        )
+        if member is None:
+            continue
+        clerk = member.user
+        capa_services.add_attachments(
+            capa, [SimpleUploadedFile("整改记录.png", _png(), "image/png")], by=clerk, now=_at(year, 11, 13)
+        )
+        steps = [
+            ("submit_reply", clerk, _reply(dt.date(year, 12, 1), fishbone=False), _at(year, 11, 13)),
+            ("approve_reply", users["gm"], {"note": "同意"}, _at(year, 11, 13, 15)),
+            ("accept_report", users["quality"], {"note": "措施可行"}, _at(year, 11, 17)),
+            ("approve_report", users["mrep"], {"note": "批准"}, _at(year, 11, 18)),
+            (
+                "verify",
+                users["quality"],
+                {"effective": True, "result": "客户回访确认已改善"},
+                _at(year, 12, 1),
+            ),
+            (
+                "close",
+                users["quality"],
+                {"closure": "8D 关闭", "recognition": "表彰改善小组"},
+                _at(year, 12, 2),
+            ),
+        ]
+        for action, by, data, when in steps:
+            engine.perform(Capa.objects.get(pk=capa.pk), action, by=by, data=data, now=when)
 
 
 def _current(users: dict, plan, now: dt.datetime) -> Round:
@@ -138,7 +186,7 @@ def load(now: dt.datetime | None = None) -> str:
 
     if Round.objects.exists():
         return "Customer satisfaction: rounds present already, none added."
-    names = ["sales", "salesmgr", "mrep"]
+    names = ["sales", "salesmgr", "mrep", "quality", "gm"]
     users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
     customers = list(Customer.objects.order_by("code")[:60])
     if len(users) < len(names) or len(customers) < 4:

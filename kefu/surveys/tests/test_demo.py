@@ -48,6 +48,10 @@ def test_the_demo_scores_last_years_round_and_leaves_this_years_collecting(demo_
     assert kinds == [("explicit_comment", ""), ("item_low", "price")]
     capas = Capa.objects.filter(source_type="survey", source_key=last.number)
     assert capas.count() == 2
+    # walked to closure in November-December: no year-old 8D on the work lists
+    assert {(c.status, c.reply_approved_at is not None, c.effective) for c in capas} == {
+        ("closed", True, True)
+    }
     item = Trigger.objects.get(round=last, kind="item_low")
     assert item.capa.customer_id == item.customer_id and item.capa.department.code == "sales"
     comment = Trigger.objects.get(round=last, kind="explicit_comment")
