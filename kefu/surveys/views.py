@@ -61,11 +61,19 @@ def _round(request, number: str) -> Round:
 # --- the rounds list ---------------------------------------------------------------------------------
 
 
+# A company surveys two to four times a year: 20 rounds are five years or more. Each row counts its
+# forms (sent, returned), so the page reads 20 rounds' forms, not 50 (at 1,000 forms a round
+# that grouped count was half of the page's time on PostgreSQL).
+ROUNDS_PER_PAGE = 20
+
+
 @login_required
 def round_list(request):
     error = None
     try:
-        page = selectors.paginate(selectors.round_list(request.user), request.GET.get("page"))
+        page = selectors.paginate(
+            selectors.round_list(request.user), request.GET.get("page"), page_size=ROUNDS_PER_PAGE
+        )
     except KefuError as exc:
         error, page = exc.detail, selectors.empty()
     ids = [r.pk for r in page.items]
@@ -76,7 +84,10 @@ def round_list(request):
         .annotate(sent=Count("id"), returned=Count("id", filter=Q(state=FormState.RETURNED)))
     }
     competitor_rounds = set(
-        Form.objects.filter(round_id__in=ids, subject=Subject.COMPETITOR).values_list("round_id", flat=True)
+        Form.objects.filter(round_id__in=ids, subject=Subject.COMPETITOR)
+        .order_by()  # not the forms' ordering: it joins the rounds and sorts every form
+        .values_list("round_id", flat=True)
+        .distinct()
     )
     rows = []
     for r in page.items:
